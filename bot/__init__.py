@@ -1,0 +1,1 @@
+"""Wiring: settings, the Application, the command line, polling, scheduled jobs, logging."""

@@ -1,0 +1,76 @@
+"""Building the python-telegram-bot Application with the clinic's handlers and services."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
+from telegram.request import HTTPXRequest
+
+from bot.housekeeping import forget_old_update_ids
+from bot.processor import TransactionalUpdateProcessor
+from bot.settings import Settings
+from clinic.clock import Clock, utc_now
+from clinic.content import load_content
+from db.engine import Database
+from handlers import publish_commands, register
+from handlers.context import ClinicContext, Services
+
+log = logging.getLogger(__name__)
+
+# Telegram asks bots to retry after a 429; the limiter waits `retry_after` this often.
+RATE_LIMIT_RETRIES = 3
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data["services"]
+    await publish_commands(application.bot, services.content)
+    if services.staff_chat_id is None:
+        log.warning("STAFF_CHAT_ID is not set: staff notifications are off")
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data["services"]
+    await services.database.dispose()
+
+
+def build_application(settings: Settings, *, clock: Clock = utc_now) -> Application:  # type: ignore[type-arg]
+    """The real bot: handlers, database, scheduler; started by the runner or by tests."""
+    services = Services(
+        content=load_content(settings.clinic.clinic_content_dir),
+        database=Database(settings.database.url),
+        clock=clock,
+        zone=settings.clinic.zone,
+        staff_chat_id=settings.clinic.staff_chat_id,
+    )
+    bot = ExtBot(
+        token=settings.telegram.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram.telegram_api_base_url,
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+        request=HTTPXRequest(connection_pool_size=64),
+        get_updates_request=HTTPXRequest(),
+        rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
+    )
+    application = (
+        ApplicationBuilder()
+        .bot(bot)
+        .updater(None)  # bot.poller confirms updates only after they are committed
+        .concurrent_updates(TransactionalUpdateProcessor(services.database, clock))
+        .context_types(ContextTypes(context=ClinicContext))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = services
+    register(application)
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        forget_old_update_ids, interval=timedelta(hours=1), first=timedelta(minutes=1)
+    )
+    return application

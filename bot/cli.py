@@ -1,0 +1,72 @@
+"""The `clinic-bot` command line: `run` and `migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.logs import configure_logging
+from bot.settings import SettingsError, load_database_settings, load_settings
+from clinic.content import ContentError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clinic-bot", description="Telegram assistant for a laser skin clinic."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (long polling)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    return parser
+
+
+def _fail(message: str, exit_code: int) -> int:
+    print(f"clinic-bot: {message}", file=sys.stderr)
+    return exit_code
+
+
+async def _migrate() -> str:
+    from db.engine import Database
+    from db.schema import schema_status, upgrade_to_head
+
+    database = Database(load_database_settings().url)
+    try:
+        await upgrade_to_head(database.engine)
+        status = await schema_status(database.engine)
+    finally:
+        await database.dispose()
+    return f"database schema is up to date (revision {status.current})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    # Imported late so that `--help` and setting errors answer fast.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.runner import StartupError, serve
+
+    try:
+        if arguments.command == "migrate":
+            configure_logging("WARNING")
+            print(asyncio.run(_migrate()))
+            return 0
+        settings = load_settings()
+        configure_logging(settings.clinic.log_level)
+        asyncio.run(serve(settings))
+        return 0
+    except SettingsError as exc:
+        return _fail(str(exc), 2)
+    except ContentError as exc:
+        return _fail(f"clinic content: {exc}", 2)
+    except StartupError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except (OSError, SQLAlchemyError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return _fail(f"DATABASE_URL: cannot open the database: {first_line}", 1)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Starting and stopping the bot: schema check, long polling, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram.error import InvalidToken, NetworkError
+
+from bot.app import build_application
+from bot.poller import Poller
+from bot.settings import Settings
+from db.engine import Database
+from db.schema import schema_status, upgrade_to_head
+from handlers.context import Services
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is the one line to print."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+async def prepare_schema(database: Database) -> None:
+    """SQLite is brought up to date in place; PostgreSQL must be migrated on purpose.
+
+    On a shared production database an operator runs `clinic-bot migrate` (and takes a
+    backup first); a bot that silently altered it at start could surprise a second
+    process still running the old code.
+    """
+    try:
+        if database.is_sqlite:
+            await upgrade_to_head(database.engine)
+            return
+        status = await schema_status(database.engine)
+    except (OSError, SQLAlchemyError) as exc:
+        raise StartupError(f"DATABASE_URL: cannot open the database: {_first_line(exc)}") from None
+    if not status.up_to_date:
+        raise StartupError(
+            f"DATABASE_URL: the database schema is at revision {status.current or 'none'} but "
+            f"this version needs {status.head}: run `clinic-bot migrate` first",
+            exit_code=2,
+        )
+
+
+async def serve(settings: Settings) -> None:
+    """Runs the bot with long polling until SIGINT or SIGTERM."""
+    application = build_application(settings)
+    services: Services = application.bot_data["services"]
+    try:
+        await prepare_schema(services.database)
+    except StartupError:
+        await services.database.dispose()
+        raise
+    poller = Poller(application)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, poller.stop)
+    try:
+        async with application:
+            # A webhook left over from another deployment would make polling fail.
+            await application.bot.delete_webhook()
+            await application.start()
+            log.info("bot started username=%s", application.bot.username)
+            await poller.run()
+            await application.stop()
+    except InvalidToken:
+        raise StartupError(
+            "TELEGRAM_BOT_TOKEN was refused by Telegram: copy it again from @BotFather",
+            exit_code=2,
+        ) from None
+    except NetworkError as exc:
+        raise StartupError(
+            f"TELEGRAM_API_BASE_URL: cannot reach the Bot API: {_first_line(exc)}"
+        ) from None
+    log.info("bot stopped")

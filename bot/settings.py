@@ -1,0 +1,148 @@
+"""Settings from the environment and `.env`, one class per concern, failing in one line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from clinic.content import PACKAGED_CONTENT
+
+_CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+# Drivers the project is built and tested on; anything else is a typo or a sync driver.
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+# What to tell the operator for each setting, in the one line they see.
+_HINTS = {
+    "TELEGRAM_BOT_TOKEN": "set it to the token @BotFather gave you (digits, a colon, then letters)",
+    "TELEGRAM_API_BASE_URL": "use an http(s) URL ending in /bot, e.g. https://api.telegram.org/bot",
+    "DATABASE_URL": (
+        "use sqlite+aiosqlite:///clinic.db or postgresql+asyncpg://user:password@host/dbname"
+    ),
+    "STAFF_CHAT_ID": "use the staff group's numeric chat id, e.g. -1001234567890",
+    "CLINIC_TIMEZONE": "use an IANA time zone name, e.g. America/Toronto",
+    "CLINIC_CONTENT_DIR": "use a folder holding clinic.toml, faq.toml and texts.toml",
+    "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is the one line to print."""
+
+
+class TelegramSettings(BaseSettings):
+    model_config = _CONFIG
+
+    telegram_bot_token: SecretStr
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", value.get_secret_value().strip()):
+            raise ValueError("malformed")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _base_url_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("malformed")
+        return value
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = _CONFIG
+
+    database_url: str = "sqlite+aiosqlite:///clinic.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("malformed") from exc
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError("unsupported driver")
+        if url.drivername.startswith("sqlite") and not url.database:
+            raise ValueError("an in-memory database would lose everything on restart")
+        return value
+
+    @property
+    def url(self) -> URL:
+        return make_url(self.database_url)
+
+
+class ClinicSettings(BaseSettings):
+    model_config = _CONFIG
+
+    staff_chat_id: int | None = None
+    clinic_timezone: str = "America/Toronto"
+    # A folder with the clinic's own clinic.toml, faq.toml and texts.toml.
+    clinic_content_dir: Path = PACKAGED_CONTENT
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+    @field_validator("clinic_content_dir")
+    @classmethod
+    def _is_folder(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError("not a folder")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.clinic_timezone)
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram: TelegramSettings
+    database: DatabaseSettings
+    clinic: ClinicSettings
+
+
+def _load(cls: type[BaseSettings]) -> Any:
+    try:
+        return cls()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "?"
+        problem = "is not set" if error["type"] == "missing" else "is malformed"
+        raise SettingsError(f"{name} {problem}: {_HINTS.get(name, 'see .env.example')}") from None
+
+
+def load_database_settings() -> DatabaseSettings:
+    """Reads only what `clinic-bot migrate` needs, so it works without a bot token."""
+    return _load(DatabaseSettings)  # type: ignore[no-any-return]
+
+
+def load_settings() -> Settings:
+    """Reads every setting; raises SettingsError naming the first bad one."""
+    return Settings(
+        telegram=_load(TelegramSettings),
+        database=_load(DatabaseSettings),
+        clinic=_load(ClinicSettings),
+    )

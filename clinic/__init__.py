@@ -1,0 +1,1 @@
+"""The clinic's domain: content, and later availability, scoring and aftercare plans."""

@@ -1,0 +1,146 @@
+"""Loading the clinic's editable content (details, FAQ, message texts) from TOML files."""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+
+PACKAGED_CONTENT = Path(__file__).parent / "content"
+
+# Telegram's hard limit for a message; content that exceeds it could never be sent.
+MAX_MESSAGE_LENGTH = 4096
+# Keys travel inside callback_data (64 bytes at most), next to a short prefix.
+_KEY = re.compile(r"[a-z0-9_]{1,32}")
+
+
+class ContentError(Exception):
+    """A content file is missing, malformed or incomplete; the message is one line."""
+
+
+@dataclass(frozen=True)
+class ClinicInfo:
+    name: str
+    phone: str  # international format, which Telegram shows as a tappable number
+    phone_e164: str
+    address: str
+
+
+@dataclass(frozen=True)
+class FaqTopic:
+    key: str
+    button: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Faq:
+    topics: tuple[FaqTopic, ...]
+
+    def topic(self, key: str) -> FaqTopic | None:
+        return next((topic for topic in self.topics if topic.key == key), None)
+
+
+class Texts:
+    """Message texts by dotted key, e.g. texts("menu.greeting", first_name="Ana")."""
+
+    def __init__(self, entries: Mapping[str, str], defaults: Mapping[str, str]) -> None:
+        self._entries = dict(entries)
+        self._defaults = dict(defaults)
+
+    def __call__(self, key: str, **values: str) -> str:
+        try:
+            template = self._entries[key]
+        except KeyError:
+            raise ContentError(f"texts.toml has no text '{key}'") from None
+        return template.format_map({**self._defaults, **values})
+
+    def keys(self) -> list[str]:
+        return list(self._entries)
+
+
+@dataclass(frozen=True)
+class Content:
+    clinic: ClinicInfo
+    faq: Faq
+    texts: Texts
+
+
+def _read(directory: Path, name: str) -> dict[str, Any]:
+    path = directory / name
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ContentError(f"{path} is missing") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ContentError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _clinic(data: dict[str, Any]) -> ClinicInfo:
+    try:
+        number = phonenumbers.parse(str(data["phone"]), "CA")
+    except KeyError:
+        raise ContentError("clinic.toml has no 'phone'") from None
+    except phonenumbers.NumberParseException:
+        raise ContentError(f"clinic.toml: phone '{data['phone']}' is not a number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ContentError(f"clinic.toml: phone '{data['phone']}' is not a valid number")
+    return ClinicInfo(
+        name=str(data.get("name", "the clinic")),
+        phone=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+        phone_e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        address=str(data.get("address", "")),
+    )
+
+
+def _faq(data: dict[str, Any]) -> Faq:
+    topics = []
+    for number, raw in enumerate(data.get("topic", []), start=1):
+        try:
+            topic = FaqTopic(key=raw["key"], button=raw["button"], answer=raw["answer"].strip())
+        except KeyError as exc:
+            raise ContentError(f"faq.toml: topic {number} has no {exc}") from None
+        if not _KEY.fullmatch(topic.key):
+            raise ContentError(f"faq.toml: key '{topic.key}' must be 1-32 of a-z, 0-9, _")
+        if len(topic.answer) > MAX_MESSAGE_LENGTH:
+            raise ContentError(f"faq.toml: the answer of '{topic.key}' is over 4096 characters")
+        topics.append(topic)
+    if not topics:
+        raise ContentError("faq.toml has no [[topic]]")
+    keys = [topic.key for topic in topics]
+    if len(set(keys)) != len(keys):
+        raise ContentError("faq.toml: two topics share a key")
+    return Faq(topics=tuple(topics))
+
+
+def _texts(data: dict[str, Any], clinic: ClinicInfo) -> Texts:
+    entries = {
+        f"{section}.{key}": value
+        for section, table in data.items()
+        for key, value in table.items()
+    }
+    defaults = {"clinic": clinic.name, "phone": clinic.phone, "address": clinic.address}
+    # Fail at start, not in front of a patient, on a placeholder the bot never fills.
+    known = {*defaults, "first_name"}
+    for key, template in entries.items():
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        if unknown := fields - known:
+            raise ContentError(f"texts.toml: '{key}' uses unknown {{{sorted(unknown)[0]}}}")
+    return Texts(entries, defaults)
+
+
+def load_content(directory: Path = PACKAGED_CONTENT) -> Content:
+    """Reads and checks clinic.toml, faq.toml and texts.toml from `directory`."""
+    clinic = _clinic(_read(directory, "clinic.toml"))
+    return Content(
+        clinic=clinic,
+        faq=_faq(_read(directory, "faq.toml")),
+        texts=_texts(_read(directory, "texts.toml"), clinic),
+    )

@@ -1,0 +1,75 @@
+"""The engine, sessions, and the one way to open a transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    """Gives SQLite real transactions, WAL and foreign keys.
+
+    pysqlite delays BEGIN until the first write, so reads earlier in a transaction are
+    not isolated; BEGIN IMMEDIATE takes the write lock at the start instead, which also
+    means two processes on one file wait for each other (busy_timeout) rather than
+    failing with "database is locked" halfway through an update. This is SQLAlchemy's
+    documented recipe for aiosqlite.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str | URL) -> AsyncEngine:
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url)
+        _tune_sqlite(engine)
+        return engine
+    # pre_ping lets the bot ride out a database restart without restarting itself.
+    return create_async_engine(
+        url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_pre_ping=True
+    )
+
+
+class Database:
+    """Owns the engine and hands out transactions, never more than the database can take.
+
+    SQLite has one writer at a time, so transactions are queued here in order instead of
+    contending for the file lock; PostgreSQL gets as many as the connection pool holds.
+    """
+
+    def __init__(self, url: str | URL) -> None:
+        self.engine = create_engine(url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._gate = asyncio.Semaphore(1 if self.is_sqlite else POOL_SIZE + MAX_OVERFLOW)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Commits when the block ends normally, rolls back when it raises."""
+        async with self._gate, self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,63 @@
+"""The message log: every message in and out of a patient's chat."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import MessageLog
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    direction: Direction
+    kind: str
+    text: str | None
+    at: datetime
+    telegram_message_id: int | None = None
+    update_id: int | None = None
+
+
+def add_to_log(session: AsyncSession, *, patient_id: int, entries: Iterable[LogEntry]) -> None:
+    session.add_all(
+        MessageLog(
+            patient_id=patient_id,
+            direction=entry.direction.value,
+            kind=entry.kind,
+            text=entry.text,
+            telegram_message_id=entry.telegram_message_id,
+            update_id=entry.update_id,
+            at=entry.at,
+        )
+        for entry in entries
+    )
+
+
+async def patient_history(session: AsyncSession, *, patient_id: int) -> list[LogEntry]:
+    """The patient's conversation, oldest first."""
+    rows = await session.scalars(
+        select(MessageLog)
+        .where(MessageLog.patient_id == patient_id)
+        .order_by(MessageLog.at, MessageLog.id)
+    )
+    return [
+        LogEntry(
+            direction=Direction(row.direction),
+            kind=row.kind,
+            text=row.text,
+            at=row.at,
+            telegram_message_id=row.telegram_message_id,
+            update_id=row.update_id,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,52 @@
+"""Applying and checking Alembic migrations from the program itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def alembic_config() -> Config:
+    config = Config()
+    # A package path, so migrations are found wherever the project is installed.
+    config.set_main_option("script_location", "db:migrations")
+    return config
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    current: str | None
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    config = alembic_config()
+
+    def _upgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+async def schema_status(engine: AsyncEngine) -> SchemaStatus:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+
+    def _current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        current = await connection.run_sync(_current)
+    return SchemaStatus(current=current, head=head)

@@ -1,0 +1,27 @@
+"""Telegram handlers, one module per flow; `register` wires them in order."""
+
+from __future__ import annotations
+
+from telegram import Bot, BotCommand
+from telegram.ext import Application
+
+from clinic.content import Content
+from handlers import fallback, info, menu, reachability
+
+# Shown in Telegram's command menu, described by the [commands] texts.
+COMMANDS = ("start", "contact", "help")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    menu.register(application)
+    info.register(application)
+    reachability.register(application)
+    # Last: catches whatever no flow above claimed.
+    fallback.register(application)
+
+
+async def publish_commands(bot: Bot, content: Content) -> None:
+    """Registers the command menu that Telegram shows next to the message box."""
+    await bot.set_my_commands(
+        [BotCommand(name, content.texts(f"commands.{name}")) for name in COMMANDS]
+    )

@@ -1,0 +1,131 @@
+"""What a handler can reach: the update's transaction scope and the bot's services."""
+
+from __future__ import annotations
+
+import enum
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import CallbackContext, ExtBot
+
+from clinic.clock import Clock
+from clinic.content import Content
+from db.engine import Database
+from db.flow_states import Flow, load_flow, save_flow
+from db.messages import Direction, LogEntry, add_to_log
+from db.patients import upsert_patient
+from handlers.inbound import describe
+
+
+class Outcome(enum.Enum):
+    DONE = "done"
+    # A bug in a handler: its changes are rolled back, the update counts as handled.
+    FAILED = "failed"
+    # Telegram or the network failed: roll back and let the update come again.
+    RETRY = "retry"
+
+
+@dataclass
+class UpdateScope:
+    """Everything one update reads and writes inside its single transaction."""
+
+    session: AsyncSession
+    update_id: int
+    now: datetime
+    patient_id: int | None = None
+    flow: Flow = field(default_factory=Flow)
+    log: list[LogEntry] = field(default_factory=list)
+    outcome: Outcome = Outcome.DONE
+    button_answered: bool = False
+
+
+CURRENT_SCOPE: ContextVar[UpdateScope | None] = ContextVar("clinic_update_scope", default=None)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived objects shared by all handlers, kept in bot_data."""
+
+    content: Content
+    database: Database
+    clock: Clock
+    zone: ZoneInfo
+    staff_chat_id: int | None
+
+
+def _private_patient(update: Update) -> bool:
+    """Whether this update is something a patient did in their private chat with us."""
+    chat, user = update.effective_chat, update.effective_user
+    acted = update.message is not None or update.callback_query is not None
+    return acted and chat is not None and chat.type == "private" and user is not None
+
+
+async def open_scope(session: AsyncSession, update: Update, now: datetime) -> UpdateScope:
+    """Loads the patient and their flow, and logs what they sent."""
+    scope = UpdateScope(session=session, update_id=update.update_id, now=now)
+    if not _private_patient(update):
+        return scope
+    user = update.effective_user
+    assert user is not None
+    patient = await upsert_patient(
+        session,
+        telegram_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+        now=now,
+    )
+    await session.flush()
+    scope.patient_id = patient.id
+    scope.flow = await load_flow(session, patient_id=patient.id)
+    kind, text, message_id = describe(update)
+    scope.log.append(
+        LogEntry(Direction.IN, kind, text, now, telegram_message_id=message_id,
+                 update_id=update.update_id)
+    )
+    return scope
+
+
+async def close_scope(scope: UpdateScope) -> None:
+    """Writes the flow state and the message log in the update's transaction."""
+    if scope.patient_id is None:
+        return
+    await save_flow(scope.session, patient_id=scope.patient_id, flow=scope.flow, now=scope.now)
+    add_to_log(scope.session, patient_id=scope.patient_id, entries=scope.log)
+
+
+class ClinicContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """CallbackContext with typed access to the services and the update's scope."""
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.bot_data["services"]
+        return services
+
+    @property
+    def content(self) -> Content:
+        return self.services.content
+
+    @property
+    def scope(self) -> UpdateScope:
+        scope = CURRENT_SCOPE.get()
+        if scope is None:
+            raise RuntimeError("a handler ran outside an update's transaction")
+        return scope
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.scope.session
+
+    @property
+    def flow(self) -> Flow:
+        return self.scope.flow
+
+    def text(self, key: str, **values: str) -> str:
+        return self.content.texts(key, **values)

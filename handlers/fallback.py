@@ -1,0 +1,93 @@
+"""Anything no flow expected: a clear answer and the way back, never silence."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from db.patients import set_reachable
+from handlers.context import CURRENT_SCOPE, ClinicContext, Outcome
+from handlers.navigation import back_to_menu, reshow_current_step
+from handlers.replies import answer_button, send
+
+log = logging.getLogger(__name__)
+
+# New messages only: answering an edit of an old message would reply out of order.
+PATIENT_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+
+async def unknown_command(update: Update, context: ClinicContext) -> None:
+    """Points to /help and shows where the patient was."""
+    await reshow_current_step(update, context, context.text("fallback.unknown_command"))
+
+
+async def photo(update: Update, context: ClinicContext) -> None:
+    """Explains that photos (of skin, most likely) are not read here."""
+    await reshow_current_step(update, context, context.text("fallback.photo"))
+
+
+async def free_text(update: Update, context: ClinicContext) -> None:
+    """Answers typed text where buttons were expected by showing the step again."""
+    key = "fallback.text" if context.flow.name else "fallback.text_no_flow"
+    await reshow_current_step(update, context, context.text(key))
+
+
+async def other_media(update: Update, context: ClinicContext) -> None:
+    """Answers stickers, voice notes, files and the like."""
+    await reshow_current_step(update, context, context.text("fallback.media"))
+
+
+async def old_button(update: Update, context: ClinicContext) -> None:
+    """Answers a button no handler knows (an old message, or forged data)."""
+    notice = context.text("fallback.old_button")
+    await answer_button(update, context, notice)
+    await reshow_current_step(update, context, notice)
+
+
+async def on_error(update: object, context: ClinicContext) -> None:
+    """Rolls the update back; apologises for our bugs, retries Telegram's hiccups."""
+    error = context.error
+    scope = CURRENT_SCOPE.get()
+    update_id = update.update_id if isinstance(update, Update) else None
+    if scope is None:
+        log.error("error outside an update update_id=%s", update_id, exc_info=error)
+        return
+    if isinstance(error, Forbidden):
+        # The patient blocked the bot mid-conversation: nothing to send, nothing to retry.
+        if isinstance(update, Update) and update.effective_user:
+            await set_reachable(scope.session, telegram_id=update.effective_user.id,
+                                reachable=False)
+        log.info("patient unreachable update_id=%s", update_id)
+        return
+    # BadRequest is a NetworkError subclass in python-telegram-bot, but it is our bug.
+    transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    if transient or isinstance(error, RetryAfter):
+        scope.outcome = Outcome.RETRY
+        log.warning("telegram unavailable, update will be retried update_id=%s error=%s",
+                    update_id, type(error).__name__)
+        return
+    scope.outcome = Outcome.FAILED
+    log.error("handler failed update_id=%s", update_id, exc_info=error)
+    if isinstance(update, Update) and update.effective_chat and \
+            update.effective_chat.type == "private":
+        try:
+            await send(update, context, context.text("fallback.error"), back_to_menu(context))
+        except TelegramError:
+            log.warning("could not send the apology update_id=%s", update_id)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Registers the catch-alls; they must come after every flow's handlers."""
+    application.add_handlers(
+        [
+            MessageHandler(PATIENT_MESSAGE & filters.COMMAND, unknown_command),
+            MessageHandler(PATIENT_MESSAGE & filters.PHOTO, photo),
+            MessageHandler(PATIENT_MESSAGE & filters.TEXT, free_text),
+            MessageHandler(PATIENT_MESSAGE, other_media),
+            CallbackQueryHandler(old_button),
+        ]
+    )
+    application.add_error_handler(on_error)  # type: ignore[arg-type]

@@ -1,0 +1,69 @@
+"""About the treatment: the clinic's FAQ, browsed by buttons."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from handlers.context import ClinicContext
+from handlers.navigation import ABOUT, back_to_menu_button, reshows
+from handlers.replies import answer_button, send, show
+
+FLOW = "faq"
+LIST = "list"
+TOPIC_PREFIX = "faq:"
+
+
+def _list_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(topic.button, callback_data=TOPIC_PREFIX + topic.key)]
+        for topic in context.content.faq.topics
+    ]
+    rows.append([back_to_menu_button(context)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _answer_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
+    back = InlineKeyboardButton(context.text("faq.back"), callback_data=ABOUT)
+    return InlineKeyboardMarkup([[back, back_to_menu_button(context)]])
+
+
+def _screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarkup]:
+    """The FAQ screen the patient is on: the list of topics, or one answer."""
+    topic = context.content.faq.topic(context.flow.step or "")
+    if topic is None:
+        return context.text("faq.prompt"), _list_keyboard(context)
+    return topic.answer, _answer_keyboard(context)
+
+
+async def topics(update: Update, context: ClinicContext) -> None:
+    """Lists the FAQ topics as buttons."""
+    context.flow.go(FLOW, LIST)
+    await show(update, context, *_screen(context))
+
+
+async def topic(update: Update, context: ClinicContext) -> None:
+    """Shows one FAQ answer with Back and Menu buttons."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    key = query.data.removeprefix(TOPIC_PREFIX)
+    if context.content.faq.topic(key) is None:
+        # A topic the clinic has since removed from faq.toml.
+        await answer_button(update, context, context.text("fallback.old_button"))
+        key = LIST
+    context.flow.go(FLOW, key)
+    await show(update, context, *_screen(context))
+
+
+@reshows(FLOW)
+async def reshow(update: Update, context: ClinicContext) -> None:
+    await send(update, context, *_screen(context))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handlers(
+        [
+            CallbackQueryHandler(topics, pattern=f"^{ABOUT}$"),
+            CallbackQueryHandler(topic, pattern=f"^{TOPIC_PREFIX}[a-z0-9_]+$"),
+        ]
+    )

@@ -1,0 +1,75 @@
+"""The main menu, and how each flow shows its current step again after a detour."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers.context import ClinicContext
+from handlers.replies import send, show
+
+# Callback data of the main menu's buttons. Flows not built yet answer "coming soon".
+MENU = "menu"
+ABOUT = "faq"
+CANDIDACY = "menu:candidacy"
+BOOK = "menu:book"
+AFTERCARE = "menu:aftercare"
+CONTACT = "menu:contact"
+COMING_SOON = ("candidacy", "book", "aftercare")
+
+Reshow = Callable[[Update, ClinicContext], Awaitable[None]]
+# flow name -> how to show its current step again as a new message
+_RESHOW: dict[str, Reshow] = {}
+
+
+def reshows(flow: str) -> Callable[[Reshow], Reshow]:
+    """Registers how a flow shows its current step again (after a typed word, say)."""
+
+    def register(function: Reshow) -> Reshow:
+        _RESHOW[flow] = function
+        return function
+
+    return register
+
+
+def menu_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
+    labels = [
+        ("menu.about", ABOUT),
+        ("menu.candidacy", CANDIDACY),
+        ("menu.book", BOOK),
+        ("menu.aftercare", AFTERCARE),
+        ("menu.contact", CONTACT),
+    ]
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(context.text(key), callback_data=data)] for key, data in labels]
+    )
+
+
+def back_to_menu_button(context: ClinicContext) -> InlineKeyboardButton:
+    return InlineKeyboardButton(context.text("menu.back_to_menu"), callback_data=MENU)
+
+
+def back_to_menu(context: ClinicContext) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[back_to_menu_button(context)]])
+
+
+async def show_menu(update: Update, context: ClinicContext, intro: str | None = None) -> None:
+    """Leaves any flow and shows the main menu, in place when a button was pressed."""
+    context.flow.reset()
+    text = context.text("menu.prompt")
+    if intro:
+        text = f"{intro}\n\n{text}"
+    await show(update, context, text, menu_keyboard(context))
+
+
+async def reshow_current_step(update: Update, context: ClinicContext, notice: str) -> None:
+    """Says `notice`, then shows where the patient was: their flow's step, or the menu."""
+    reshow = _RESHOW.get(context.flow.name or "")
+    if reshow is None:
+        context.flow.reset()
+        await send(update, context, f"{notice}\n\n{context.text('menu.prompt')}",
+                   menu_keyboard(context))
+        return
+    await send(update, context, notice)
+    await reshow(update, context)

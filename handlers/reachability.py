@@ -1,0 +1,29 @@
+"""Noticing when a patient blocks or unblocks the bot."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, Update
+from telegram.ext import Application, ChatMemberHandler
+
+from db.patients import set_reachable
+from handlers.context import ClinicContext
+
+log = logging.getLogger(__name__)
+
+
+async def membership_changed(update: Update, context: ClinicContext) -> None:
+    """Marks the patient unreachable when they block the bot, reachable when they return."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    reachable = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
+    await set_reachable(context.session, telegram_id=change.chat.id, reachable=reachable)
+    log.info("patient reachable=%s chat_id=%s", reachable, change.chat.id)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(
+        ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
