@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram import LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.housekeeping import forget_old_update_ids
@@ -25,18 +23,6 @@ log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 3
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    services: Services = application.bot_data["services"]
-    await publish_commands(application.bot, services.content)
-    if services.staff_chat_id is None:
-        log.warning("STAFF_CHAT_ID is not set: staff notifications are off")
-
-
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    services: Services = application.bot_data["services"]
-    await services.database.dispose()
-
-
 def build_application(settings: Settings, *, clock: Clock = utc_now) -> Application:  # type: ignore[type-arg]
     """The real bot: handlers, database, scheduler; started by the runner or by tests."""
     services = Services(
@@ -49,10 +35,8 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> Applicat
     bot = ExtBot(
         token=settings.telegram.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram.telegram_api_base_url,
-        defaults=Defaults(
-            parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        ),
+        # No Defaults(parse_mode=...): python-telegram-bot would then send parse_mode to
+        # methods that have none (sendContact). handlers.replies passes it where it belongs.
         request=HTTPXRequest(connection_pool_size=64),
         get_updates_request=HTTPXRequest(),
         rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
@@ -63,8 +47,6 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> Applicat
         .updater(None)  # bot.poller confirms updates only after they are committed
         .concurrent_updates(TransactionalUpdateProcessor(services.database, clock))
         .context_types(ContextTypes(context=ClinicContext))
-        .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data["services"] = services
@@ -74,3 +56,22 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> Applicat
         forget_old_update_ids, interval=timedelta(hours=1), first=timedelta(minutes=1)
     )
     return application
+
+
+async def start_application(application: Application) -> None:  # type: ignore[type-arg]
+    """Connects to Telegram (getMe), publishes the command menu, starts the scheduler."""
+    services: Services = application.bot_data["services"]
+    await application.initialize()
+    await publish_commands(application.bot, services.content)
+    if services.staff_chat_id is None:
+        log.warning("STAFF_CHAT_ID is not set: staff notifications are off")
+    await application.start()
+
+
+async def stop_application(application: Application) -> None:  # type: ignore[type-arg]
+    """Stops the scheduler, waits for running handlers, closes connections."""
+    services: Services = application.bot_data["services"]
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    await services.database.dispose()

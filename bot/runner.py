@@ -9,7 +9,7 @@ import signal
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, NetworkError
 
-from bot.app import build_application
+from bot.app import build_application, start_application, stop_application
 from bot.poller import Poller
 from bot.settings import Settings
 from db.engine import Database
@@ -67,13 +67,11 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, poller.stop)
     try:
-        async with application:
-            # A webhook left over from another deployment would make polling fail.
-            await application.bot.delete_webhook()
-            await application.start()
-            log.info("bot started username=%s", application.bot.username)
-            await poller.run()
-            await application.stop()
+        await start_application(application)
+        # A webhook left over from another deployment would make polling fail.
+        await application.bot.delete_webhook()
+        log.info("bot started username=%s", application.bot.username)
+        await poller.run()
     except InvalidToken:
         raise StartupError(
             "TELEGRAM_BOT_TOKEN was refused by Telegram: copy it again from @BotFather",
@@ -83,4 +81,6 @@ async def serve(settings: Settings) -> None:
         raise StartupError(
             f"TELEGRAM_API_BASE_URL: cannot reach the Bot API: {_first_line(exc)}"
         ) from None
+    finally:
+        await stop_application(application)
     log.info("bot stopped")

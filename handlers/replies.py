@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from db.messages import Direction, LogEntry
@@ -38,7 +39,9 @@ async def send(
     await answer_button(update, context)
     chat = update.effective_chat
     assert chat is not None
-    message = await context.bot.send_message(chat.id, text, reply_markup=keyboard)
+    message = await context.bot.send_message(
+        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+    )
     _log_out(context, "text", message)
     return message
 
@@ -57,7 +60,9 @@ async def show(
     if query is not None and isinstance(query.message, Message):
         await answer_button(update, context)
         try:
-            edited = await query.edit_message_text(text, reply_markup=keyboard)
+            edited = await query.edit_message_text(
+                text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+            )
         except BadRequest as exc:
             # A second tap on the same button changes nothing; that is fine.
             if "not modified" in exc.message.lower():
@@ -75,7 +80,8 @@ async def send_contact_card(update: Update, context: ClinicContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     clinic = context.content.clinic
+    name = clinic.name[:1].upper() + clinic.name[1:]
     message = await context.bot.send_contact(
-        chat.id, phone_number=clinic.phone_e164, first_name=clinic.name[:1].upper() + clinic.name[1:]
+        chat.id, phone_number=clinic.phone_e164, first_name=name
     )
     _log_out(context, "contact_card", message)

@@ -1,0 +1,471 @@
+"""A stand-in Telegram Bot API server: real HTTP on 127.0.0.1, kept chats, spec checks.
+
+Tests act as patients (send text, stickers, photos, press buttons) and read what the
+bot made each chat show. Every request the bot makes is checked against the Bot API
+specification; a violation is answered with 400 and recorded for the test to fail on.
+Faults (429, 403, 5xx) can be ordered per method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.botapi.spec import HtmlError, Spec, plain_text
+
+TOKEN = "123456:TEST-stand-in-token_abcdefghijklmnop"
+BOT_USER = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "Clinic Assistant",
+    "username": "clinic_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    language_code: str = "en"
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name,
+                                "language_code": self.language_code}
+        if self.last_name:
+            data["last_name"] = self.last_name
+        return data
+
+    def chat(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "private", "first_name": self.first_name}
+
+
+@dataclass
+class ChatMessage:
+    """A message as the chat shows it now (edits change it in place)."""
+
+    message_id: int
+    chat_id: int
+    from_bot: bool
+    text: str | None = None  # plain text, as the patient reads it
+    raw: dict[str, Any] = field(default_factory=dict)  # the Message object as Telegram has it
+    keyboard: list[list[dict[str, Any]]] = field(default_factory=list)
+    contact: dict[str, Any] | None = None
+    document: dict[str, Any] | None = None
+    document_bytes: bytes | None = None
+    edits: int = 0
+    touched: int = 0  # order of the last send or edit, to find what the chat shows last
+
+    def buttons(self) -> list[str]:
+        return [button["text"] for row in self.keyboard for button in row]
+
+    def button(self, label: str) -> dict[str, Any]:
+        for row in self.keyboard:
+            for button in row:
+                if button["text"] == label:
+                    return button
+        raise AssertionError(f"no button {label!r} on message; buttons: {self.buttons()}")
+
+
+@dataclass
+class Fault:
+    method: str
+    status: int
+    times: int
+    retry_after: int | None = None
+    description: str = ""
+
+
+class StandIn:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.spec = Spec()
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.violations: list[str] = []
+        self.chats: dict[int, list[ChatMessage]] = {}
+        self.callback_answers: dict[str, str | None] = {}
+        self.commands: list[dict[str, Any]] = []
+        self.blocked: set[int] = set()
+        self._pending: list[dict[str, Any]] = []
+        self._delivered: list[dict[str, Any]] = []
+        self._confirmed_below = 0
+        self._update_ids = itertools.count(1000)
+        self._message_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._touch = itertools.count(1)
+        self._faults: list[Fault] = []
+        self._poll_generation = 0
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- server -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # -- what the tests do as patients ---------------------------------------------------
+
+    async def send_text(self, user: User, text: str) -> dict[str, Any]:
+        message: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return await self._user_message(user, message, text=text)
+
+    async def send_sticker(self, user: User) -> dict[str, Any]:
+        sticker = {"file_id": "sticker-file", "file_unique_id": "st1", "type": "regular",
+                   "width": 512, "height": 512, "is_animated": False, "is_video": False,
+                   "emoji": "👍"}
+        return await self._user_message(user, {"sticker": sticker})
+
+    async def send_photo(self, user: User, caption: str | None = None) -> dict[str, Any]:
+        photo = [{"file_id": "photo-file", "file_unique_id": "ph1", "width": 800, "height": 600}]
+        message: dict[str, Any] = {"photo": photo}
+        if caption:
+            message["caption"] = caption
+        return await self._user_message(user, message, text=caption)
+
+    async def send_voice(self, user: User) -> dict[str, Any]:
+        voice = {"file_id": "voice-file", "file_unique_id": "vo1", "duration": 3}
+        return await self._user_message(user, {"voice": voice})
+
+    async def send_contact(self, user: User, phone: str) -> dict[str, Any]:
+        contact = {"phone_number": phone, "first_name": user.first_name, "user_id": user.id}
+        return await self._user_message(user, {"contact": contact})
+
+    async def edit_text(self, user: User, sent: dict[str, Any], text: str) -> dict[str, Any]:
+        """The patient edits a message they sent earlier."""
+        message = dict(sent["message"], text=text, edit_date=int(time.time()))
+        return await self.queue({"edited_message": message})
+
+    async def press(self, user: User, label: str, message: ChatMessage | None = None
+                    ) -> dict[str, Any]:
+        """Presses the button with this label on the message the chat shows last."""
+        message = message or self.screen(user.id)
+        data = message.button(label)["callback_data"]
+        return await self.press_data(user, message, data)
+
+    async def press_data(self, user: User, message: ChatMessage, data: str) -> dict[str, Any]:
+        """Sends a callback query with any data: an old button, or a forged one."""
+        query = {
+            "id": str(next(self._query_ids)),
+            "from": user.as_json(),
+            "chat_instance": f"ci-{user.id}",
+            "data": data,
+            "message": message.raw,
+        }
+        return await self.queue({"callback_query": query})
+
+    async def block(self, user: User, blocked: bool = True) -> dict[str, Any]:
+        """The patient blocks (or unblocks) the bot."""
+        if blocked:
+            self.blocked.add(user.id)
+        else:
+            self.blocked.discard(user.id)
+        old, new = ("member", "kicked") if blocked else ("kicked", "member")
+        change = {
+            "chat": user.chat(), "from": user.as_json(), "date": int(time.time()),
+            "old_chat_member": {"status": old, "user": BOT_USER},
+            "new_chat_member": {"status": new, "user": BOT_USER, **(
+                {"until_date": 0} if blocked else {})},
+        }
+        return await self.queue({"my_chat_member": change})
+
+    async def queue(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Adds an update for the bot's next getUpdates; returns it with its update_id."""
+        update = {"update_id": next(self._update_ids), **update}
+        return await self.queue_raw(update)
+
+    async def queue_raw(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Adds an update as is: the same update_id again is how Telegram redelivers."""
+        async with self._changed:
+            self._pending.append(update)
+            self._confirmed_below = min(self._confirmed_below, update["update_id"])
+            self._changed.notify_all()
+        return update
+
+    async def _user_message(self, user: User, content: dict[str, Any], text: str | None = None
+                            ) -> dict[str, Any]:
+        message_id = next(self._message_ids)
+        message = {"message_id": message_id, "date": int(time.time()), "chat": user.chat(),
+                   "from": user.as_json(), **content}
+        self.chats.setdefault(user.id, []).append(
+            ChatMessage(message_id, user.id, from_bot=False, text=text, raw=message,
+                        touched=next(self._touch))
+        )
+        return await self.queue({"message": message})
+
+    # -- what the tests read -------------------------------------------------------------
+
+    async def handled(self, *updates: dict[str, Any], timeout: float = 10) -> None:
+        """Waits until the bot confirmed these updates (our poller confirms after commit)."""
+        last = max(update["update_id"] for update in updates)
+        await self.wait_for(lambda: self._confirmed_below > last, timeout,
+                            f"update {last} was not confirmed")
+
+    async def wait_for(self, condition: Any, timeout: float = 10, what: str = "condition"
+                       ) -> None:
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(condition), timeout)
+            except TimeoutError:
+                raise AssertionError(f"timed out after {timeout}s: {what}") from None
+
+    def bot_messages(self, chat_id: int) -> list[ChatMessage]:
+        return [message for message in self.chats.get(chat_id, []) if message.from_bot]
+
+    def screen(self, chat_id: int) -> ChatMessage:
+        """The bot message with buttons that the chat shows last (sent or edited last)."""
+        candidates = [m for m in self.bot_messages(chat_id) if m.keyboard]
+        if not candidates:
+            raise AssertionError(f"the bot showed no buttons in chat {chat_id}")
+        return max(candidates, key=lambda message: message.touched)
+
+    def last_texts(self, chat_id: int, count: int) -> list[str | None]:
+        """The texts of the bot's last `count` sent or edited messages, oldest first."""
+        messages = sorted(self.bot_messages(chat_id), key=lambda message: message.touched)
+        return [message.text for message in messages[-count:]]
+
+    def unanswered_callbacks(self) -> list[str]:
+        pressed = [params["callback_query_id"] for method, params in self.calls
+                   if method == "answerCallbackQuery"]
+        queries = [update["callback_query"]["id"] for update in self._delivered
+                   if "callback_query" in update]
+        return [query for query in queries if query not in pressed]
+
+    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None,
+             description: str = "") -> None:
+        """Answers the next `times` calls of `method` with this error."""
+        self._faults.append(Fault(method, status, times, retry_after, description))
+
+    # -- the HTTP side -------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params = await _params(request)
+        self.calls.append((method, params))
+        if problems := self.spec.check(method, params):
+            self.violations.extend(problems)
+            return _error(400, "Bad Request: stand-in: " + "; ".join(problems))
+        if (fault := self._take_fault(method)) is not None:
+            return _fault_response(fault)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            self.violations.append(f"stand-in does not implement {method}")
+            return _error(400, f"Bad Request: stand-in does not implement {method}")
+        try:
+            result = await handler(params)
+        except _ApiError as exc:
+            return _error(exc.status, exc.description)
+        return web.json_response({"ok": True, "result": result})
+
+    def _take_fault(self, method: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.method == method and fault.times > 0:
+                fault.times -= 1
+                return fault
+        return None
+
+    async def _api_getMe(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
+        self.commands = json.loads(params["commands"])
+        return True
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        self.callback_answers[params["callback_query_id"]] = params.get("text")
+        return True
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset", 0))
+        limit = int(params.get("limit", 100))
+        timeout = float(params.get("timeout", 0))
+        self._poll_generation += 1
+        generation = self._poll_generation
+        async with self._changed:
+            if offset:
+                # Telegram forgets every update below the offset: they are confirmed.
+                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+                self._confirmed_below = max(self._confirmed_below, offset)
+                self._changed.notify_all()
+            deadline = time.monotonic() + timeout
+            while not self._pending and time.monotonic() < deadline:
+                if generation != self._poll_generation:
+                    raise _ApiError(409, "Conflict: terminated by other getUpdates request")
+                try:
+                    await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
+                except TimeoutError:
+                    break
+            if generation != self._poll_generation and not self._pending:
+                raise _ApiError(409, "Conflict: terminated by other getUpdates request")
+            batch = self._pending[:limit]
+            self._delivered += [update for update in batch if update not in self._delivered]
+            return batch
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        chat_id = self._chat_for(params)
+        text = plain_text(params["text"], params.get("parse_mode"))
+        return self._bot_message(chat_id, params, text=text)
+
+    async def _api_sendContact(self, params: dict[str, Any]) -> Any:
+        chat_id = self._chat_for(params)
+        contact = {"phone_number": params["phone_number"], "first_name": params["first_name"]}
+        return self._bot_message(chat_id, params, contact=contact)
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
+        chat_id = self._chat_for(params)
+        upload = params["document"]
+        body = upload.file.read() if hasattr(upload, "file") else b""
+        name = getattr(upload, "filename", "file")
+        document = {"file_id": f"doc-{name}", "file_unique_id": name, "file_name": name,
+                    "file_size": len(body)}
+        return self._bot_message(chat_id, params, document=document, document_bytes=body,
+                                 text=params.get("caption"))
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
+        message = self._find(params)
+        text = plain_text(params["text"], params.get("parse_mode"))
+        keyboard = _keyboard(params)
+        if message.text == text and message.keyboard == keyboard:
+            raise _ApiError(400, "Bad Request: message is not modified: specified new message "
+                                 "content and reply markup are exactly the same as a current "
+                                 "content and reply markup of the message")
+        return self._edit(message, text=text, keyboard=keyboard)
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        message = self._find(params)
+        return self._edit(message, text=message.text, keyboard=_keyboard(params))
+
+    def _chat_for(self, params: dict[str, Any]) -> int:
+        chat_id = int(params["chat_id"])
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id not in self.chats and chat_id > 0:
+            raise _ApiError(400, "Bad Request: chat not found")
+        return chat_id
+
+    def _find(self, params: dict[str, Any]) -> ChatMessage:
+        chat_id = self._chat_for(params)
+        message_id = int(params["message_id"])
+        for message in self.chats.get(chat_id, []):
+            if message.message_id == message_id and message.from_bot:
+                return message
+        raise _ApiError(400, "Bad Request: message to edit not found")
+
+    def _bot_message(self, chat_id: int, params: dict[str, Any], text: str | None = None,
+                     **extra: Any) -> dict[str, Any]:
+        message = ChatMessage(next(self._message_ids), chat_id, from_bot=True, text=text,
+                              keyboard=_keyboard(params), touched=next(self._touch), **extra)
+        message.raw = self._raw(message)
+        self.chats.setdefault(chat_id, []).append(message)
+        self._notify()
+        return message.raw
+
+    def _edit(self, message: ChatMessage, text: str | None, keyboard: list[Any]) -> Any:
+        message.text, message.keyboard = text, keyboard
+        message.edits += 1
+        message.touched = next(self._touch)
+        message.raw = self._raw(message)
+        self._notify()
+        return message.raw
+
+    def _raw(self, message: ChatMessage) -> dict[str, Any]:
+        chat = ({"id": message.chat_id, "type": "private", "first_name": "Patient"}
+                if message.chat_id > 0
+                else {"id": message.chat_id, "type": "supergroup", "title": "Staff"})
+        raw: dict[str, Any] = {"message_id": message.message_id, "date": int(time.time()),
+                               "chat": chat, "from": BOT_USER}
+        if message.text is not None and message.document is None:
+            raw["text"] = message.text
+        if message.keyboard:
+            raw["reply_markup"] = {"inline_keyboard": message.keyboard}
+        if message.contact is not None:
+            raw["contact"] = message.contact
+        if message.document is not None:
+            raw["document"] = message.document
+            if message.text:
+                raw["caption"] = message.text
+        if message.edits:
+            raw["edit_date"] = int(time.time())
+        return raw
+
+    def _notify(self) -> None:
+        async def notify() -> None:
+            async with self._changed:
+                self._changed.notify_all()
+
+        asyncio.get_running_loop().create_task(notify())
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
+def _error(status: int, description: str, **parameters: Any) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=status)
+
+
+def _fault_response(fault: Fault) -> web.Response:
+    if fault.status == 429:
+        retry_after = fault.retry_after or 1
+        return _error(429, f"Too Many Requests: retry after {retry_after}",
+                      retry_after=retry_after)
+    if fault.status == 403:
+        return _error(403, fault.description or "Forbidden: bot was blocked by the user")
+    return _error(fault.status, fault.description or "Bad Gateway")
+
+
+def _keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    markup = params.get("reply_markup")
+    if not markup:
+        return []
+    keyboard: list[list[dict[str, Any]]] = json.loads(markup).get("inline_keyboard", [])
+    return keyboard
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        data = await request.json()
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    if request.method == "GET":
+        return dict(request.query)
+    form = await request.post()
+    return dict(form)
+
+
+__all__ = ["TOKEN", "ChatMessage", "HtmlError", "StandIn", "User"]

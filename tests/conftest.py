@@ -1,0 +1,112 @@
+"""Fixtures: a migrated database per backend, the stand-in Bot API, the running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from telegram.ext import Application
+
+from bot.app import build_application, start_application, stop_application
+from bot.poller import Poller
+from bot.settings import ClinicSettings, DatabaseSettings, Settings, TelegramSettings
+from db.engine import Database
+from db.schema import upgrade_to_head
+from tests.botapi.server import TOKEN, StandIn, User
+
+
+async def _wipe_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file, or the PostgreSQL in TEST_DATABASE_URL (wiped)."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'clinic.db'}"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    await _wipe_postgres(url)
+    return url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database for tests to read and write."""
+    database = Database(database_url)
+    await upgrade_to_head(database.engine)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[StandIn]:
+    server = StandIn()
+    await server.start()
+    yield server
+    await server.close()
+    assert server.violations == [], "requests broke the Bot API specification"
+    assert server.unanswered_callbacks() == [], "button presses left spinning"
+
+
+def make_settings(standin: StandIn, database_url: str, **clinic: Any) -> Settings:
+    return Settings(
+        telegram=TelegramSettings(
+            telegram_bot_token=TOKEN, telegram_api_base_url=standin.base_url, _env_file=None
+        ),
+        database=DatabaseSettings(database_url=database_url, _env_file=None),
+        clinic=ClinicSettings(_env_file=None, **clinic),
+    )
+
+
+@dataclass
+class RunningBot:
+    application: Application  # type: ignore[type-arg]
+    database: Database
+    standin: StandIn
+
+
+async def start_bot(standin: StandIn, database_url: str) -> tuple[RunningBot, Any]:
+    application = build_application(make_settings(standin, database_url))
+    database = application.bot_data["services"].database
+    await upgrade_to_head(database.engine)
+    await start_application(application)
+    poller = Poller(application)
+    task = asyncio.create_task(poller.run())
+
+    async def stop() -> None:
+        poller.stop()
+        await task
+        await stop_application(application)
+
+    return RunningBot(application, database, standin), stop
+
+
+@pytest.fixture
+async def bot(standin: StandIn, database_url: str) -> AsyncIterator[RunningBot]:
+    """The real Application, polling the stand-in, on a fresh database."""
+    running, stop = await start_bot(standin, database_url)
+    yield running
+    await stop()
+
+
+@pytest.fixture
+def ana() -> User:
+    return User(id=5551001, first_name="Ana", last_name="Silva")
+
+
+@pytest.fixture
+def ben() -> User:
+    return User(id=5551002, first_name="Ben")
