@@ -56,6 +56,11 @@ class Poller:
                 log.warning("getUpdates failed error=%s", type(exc).__name__)
                 await self._pause()
                 continue
+            except Exception:
+                # An update python-telegram-bot cannot read; keep serving the rest.
+                log.exception("getUpdates returned something unreadable")
+                await self._pause()
+                continue
             self._failures = 0
             if updates:
                 await self._handle(updates)

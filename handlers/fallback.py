@@ -6,7 +6,13 @@ import logging
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
 
 from db.patients import set_reachable
 from handlers.context import CURRENT_SCOPE, ClinicContext, Outcome
@@ -68,7 +74,8 @@ async def on_error(update: object, context: ClinicContext) -> None:
         scope.outcome = Outcome.RETRY
         log.warning("telegram unavailable, update will be retried update_id=%s error=%s",
                     update_id, type(error).__name__)
-        return
+        # No later handler group may act on an update that will be rolled back.
+        raise ApplicationHandlerStop
     scope.outcome = Outcome.FAILED
     log.error("handler failed update_id=%s", update_id, exc_info=error)
     if isinstance(update, Update) and update.effective_chat and \
@@ -77,6 +84,7 @@ async def on_error(update: object, context: ClinicContext) -> None:
             await send(update, context, context.text("fallback.error"), back_to_menu(context))
         except TelegramError:
             log.warning("could not send the apology update_id=%s", update_id)
+    raise ApplicationHandlerStop
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

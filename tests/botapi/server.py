@@ -186,13 +186,11 @@ class StandIn:
             self.blocked.add(user.id)
         else:
             self.blocked.discard(user.id)
-        old, new = ("member", "kicked") if blocked else ("kicked", "member")
-        change = {
-            "chat": user.chat(), "from": user.as_json(), "date": int(time.time()),
-            "old_chat_member": {"status": old, "user": BOT_USER},
-            "new_chat_member": {"status": new, "user": BOT_USER, **(
-                {"until_date": 0} if blocked else {})},
-        }
+        member = {"status": "member", "user": BOT_USER}
+        kicked = {"status": "kicked", "user": BOT_USER, "until_date": 0}
+        old, new = (member, kicked) if blocked else (kicked, member)
+        change = {"chat": user.chat(), "from": user.as_json(), "date": int(time.time()),
+                  "old_chat_member": old, "new_chat_member": new}
         return await self.queue({"my_chat_member": change})
 
     async def queue(self, update: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,145 @@
+"""Anything unexpected gets a short helpful answer and the way on: never silence."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import MessageLog
+from tests.botapi.server import StandIn, User
+from tests.conftest import RunningBot
+
+PHONE = "+1 905-929-3134"
+
+
+async def into_faq_answer(standin: StandIn, user: User) -> None:
+    await standin.handled(await standin.send_text(user, "/start"))
+    await standin.handled(await standin.press(user, "ℹ️ About the treatment"))
+    await standin.handled(await standin.press(user, "How much does it cost?"))
+
+
+async def test_free_text_without_a_flow_gets_the_menu(bot: RunningBot, ana: User) -> None:
+    await bot.standin.handled(await bot.standin.send_text(ana, "hello, is anyone there?"))
+    [reply] = bot.standin.bot_messages(ana.id)
+    assert reply.text is not None and reply.text.startswith("I work best with the buttons")
+    assert PHONE in reply.text
+    assert len(reply.buttons()) == 5
+
+
+async def test_free_text_mid_faq_shows_the_same_answer_again(bot: RunningBot, ana: User) -> None:
+    await into_faq_answer(bot.standin, ana)
+    await bot.standin.handled(await bot.standin.send_text(ana, "and is it painful?"))
+    notice, screen = bot.standin.last_texts(ana.id, 2)
+    assert notice is not None and notice.startswith("I work best with the buttons")
+    assert screen is not None and screen.startswith("Cost")
+    assert bot.standin.screen(ana.id).buttons() == ["« Other questions", "🏠 Main menu"]
+
+
+async def test_very_long_text_is_answered(bot: RunningBot, ana: User) -> None:
+    await into_faq_answer(bot.standin, ana)
+    await bot.standin.handled(await bot.standin.send_text(ana, "why " * 1024))
+    notice, screen = bot.standin.last_texts(ana.id, 2)
+    assert notice is not None and notice.startswith("I work best with the buttons")
+    assert screen is not None and screen.startswith("Cost")
+
+
+async def test_sticker_and_voice_get_a_text_only_notice(bot: RunningBot, ana: User) -> None:
+    await bot.standin.handled(await bot.standin.send_sticker(ana))
+    await bot.standin.handled(await bot.standin.send_voice(ana))
+    sticker_reply, voice_reply = [m.text for m in bot.standin.bot_messages(ana.id)]
+    for reply in (sticker_reply, voice_reply):
+        assert reply is not None and reply.startswith("I can only read text and buttons")
+    assert len(bot.standin.screen(ana.id).buttons()) == 5
+
+
+async def test_a_photo_is_not_looked_at(bot: RunningBot, ana: User) -> None:
+    await into_faq_answer(bot.standin, ana)
+    await bot.standin.handled(await bot.standin.send_photo(ana, caption="is this normal?"))
+    notice, screen = bot.standin.last_texts(ana.id, 2)
+    assert notice is not None and "can't look at photos" in notice and PHONE in notice
+    assert screen is not None and screen.startswith("Cost")
+
+
+async def test_shared_contact_outside_a_flow_is_answered(bot: RunningBot, ana: User) -> None:
+    await bot.standin.handled(await bot.standin.send_contact(ana, "+14165550100"))
+    [reply] = bot.standin.bot_messages(ana.id)
+    assert reply.text is not None and reply.text.startswith("I can only read text and buttons")
+
+
+async def test_unknown_command_points_to_help(bot: RunningBot, ana: User) -> None:
+    await into_faq_answer(bot.standin, ana)
+    await bot.standin.handled(await bot.standin.send_text(ana, "/book_now"))
+    notice, screen = bot.standin.last_texts(ana.id, 2)
+    assert notice is not None and "/help" in notice
+    assert screen is not None and screen.startswith("Cost")
+
+
+async def test_start_mid_flow_goes_back_to_the_menu(bot: RunningBot, ana: User) -> None:
+    await into_faq_answer(bot.standin, ana)
+    await bot.standin.handled(await bot.standin.send_text(ana, "/start"))
+    await bot.standin.handled(await bot.standin.send_text(ana, "ok"))
+    # Out of the FAQ now: typed text brings the menu, not the cost answer again.
+    assert len(bot.standin.screen(ana.id).buttons()) == 5
+
+
+async def test_an_unknown_button_says_it_expired(bot: RunningBot, ana: User) -> None:
+    await into_faq_answer(bot.standin, ana)
+    screen = bot.standin.screen(ana.id)
+    update = await bot.standin.press_data(ana, screen, "appointment:cancel:42")
+    await bot.standin.handled(update)
+    assert bot.standin.callback_answers[update["callback_query"]["id"]] == (
+        "That button is no longer active."
+    )
+    assert bot.standin.last_texts(ana.id, 1) == [screen.text]
+
+
+async def test_a_removed_faq_topic_shows_the_topic_list(bot: RunningBot, ana: User) -> None:
+    await into_faq_answer(bot.standin, ana)
+    update = await bot.standin.press_data(ana, bot.standin.screen(ana.id), "faq:laser_hair")
+    await bot.standin.handled(update)
+    assert bot.standin.callback_answers[update["callback_query"]["id"]] is not None
+    assert bot.standin.screen(ana.id).text == (
+        "What would you like to know about laser skin resurfacing?"
+    )
+
+
+async def test_an_old_menu_button_still_works(bot: RunningBot, ana: User) -> None:
+    await bot.standin.handled(await bot.standin.send_text(ana, "/start"))
+    first_menu = bot.standin.screen(ana.id)
+    await bot.standin.handled(await bot.standin.send_text(ana, "/start"))
+    await bot.standin.handled(await bot.standin.press(ana, "📞 Contact the clinic", first_menu))
+    assert any(m.contact for m in bot.standin.bot_messages(ana.id))
+
+
+async def test_pressing_the_same_button_twice_changes_nothing(bot: RunningBot, ana: User) -> None:
+    await into_faq_answer(bot.standin, ana)
+    screen = bot.standin.screen(ana.id)
+    again = await bot.standin.press_data(ana, screen, "faq:cost")
+    await bot.standin.handled(again)
+    assert bot.standin.screen(ana.id).text == screen.text
+    assert len(bot.standin.bot_messages(ana.id)) == 1
+
+
+async def test_an_edited_message_is_deliberately_not_answered(bot: RunningBot, ana: User) -> None:
+    sent = await bot.standin.send_text(ana, "hello")
+    await bot.standin.handled(sent)
+    await bot.standin.handled(await bot.standin.edit_text(ana, sent, "hello again"))
+    assert len(bot.standin.bot_messages(ana.id)) == 1
+
+
+async def test_a_message_that_cannot_be_edited_is_sent_anew(bot: RunningBot, ana: User) -> None:
+    await bot.standin.handled(await bot.standin.send_text(ana, "/start"))
+    bot.standin.fail("editMessageText", 400, description="Bad Request: message can't be edited")
+    await bot.standin.handled(await bot.standin.press(ana, "ℹ️ About the treatment"))
+    menu, faq = bot.standin.bot_messages(ana.id)
+    assert faq.text == "What would you like to know about laser skin resurfacing?"
+
+
+async def test_every_unexpected_input_is_logged_once(bot: RunningBot, ana: User) -> None:
+    await bot.standin.handled(await bot.standin.send_sticker(ana))
+    await bot.standin.handled(await bot.standin.send_photo(ana))
+    await bot.standin.handled(await bot.standin.send_text(ana, "/nope"))
+    async with bot.database.transaction() as session:
+        kinds = (await session.execute(
+            select(MessageLog.kind).where(MessageLog.direction == "in").order_by(MessageLog.id)
+        )).scalars().all()
+    assert kinds == ["sticker", "photo", "command"]
