@@ -103,7 +103,9 @@ class StandIn:
         self._query_ids = itertools.count(1)
         self._touch = itertools.count(1)
         self._faults: list[Fault] = []
+        self._holds: dict[str, tuple[asyncio.Event, asyncio.Event]] = {}
         self._poll_generation = 0
+        self._closing = False
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -120,6 +122,10 @@ class StandIn:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def close(self) -> None:
+        # Long polls still open (a killed bot's, say) end now instead of at their timeout.
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -255,6 +261,16 @@ class StandIn:
                    if "callback_query" in update]
         return [query for query in queries if query not in pressed]
 
+    def hold(self, method: str) -> tuple[asyncio.Event, asyncio.Event]:
+        """Makes the next call of `method` hang until released, then fail with 502.
+
+        Returns (arrived, release): a test waits for `arrived`, does something while the
+        bot is stuck mid-update (kills it, say), then sets `release`.
+        """
+        events = (asyncio.Event(), asyncio.Event())
+        self._holds[method] = events
+        return events
+
     def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None,
              description: str = "") -> None:
         """Answers the next `times` calls of `method` with this error."""
@@ -273,6 +289,11 @@ class StandIn:
             return _error(400, "Bad Request: stand-in: " + "; ".join(problems))
         if (fault := self._take_fault(method)) is not None:
             return _fault_response(fault)
+        if (held := self._holds.pop(method, None)) is not None:
+            arrived, release = held
+            arrived.set()
+            await release.wait()
+            return _error(502, "Bad Gateway")
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             self.violations.append(f"stand-in does not implement {method}")
@@ -317,7 +338,7 @@ class StandIn:
                 self._confirmed_below = max(self._confirmed_below, offset)
                 self._changed.notify_all()
             deadline = time.monotonic() + timeout
-            while not self._pending and time.monotonic() < deadline:
+            while not self._pending and time.monotonic() < deadline and not self._closing:
                 if generation != self._poll_generation:
                     raise _ApiError(409, "Conflict: terminated by other getUpdates request")
                 try:
