@@ -19,7 +19,5 @@ KEEP_UPDATE_IDS = timedelta(days=7)
 async def forget_old_update_ids(context: CallbackContext) -> None:  # type: ignore[type-arg]
     services: Services = context.bot_data["services"]
     async with services.database.transaction() as session:
-        removed = await forget_processed_updates(
-            session, before=services.clock() - KEEP_UPDATE_IDS
-        )
+        removed = await forget_processed_updates(session, before=services.clock() - KEEP_UPDATE_IDS)
     log.info("forgot processed update ids count=%s", removed)

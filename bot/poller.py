@@ -9,6 +9,7 @@ unconfirmed updates again and the processed-update table skips the ones already 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram import Update
@@ -83,8 +84,10 @@ class Poller:
         """Processes a batch concurrently (the processor keeps each chat in order)."""
         processor = self._app.update_processor
         results = await asyncio.gather(
-            *(processor.process_update(update, self._app.process_update(update))
-              for update in updates),
+            *(
+                processor.process_update(update, self._app.process_update(update))
+                for update in updates
+            ),
             return_exceptions=True,
         )
         retry = []
@@ -92,14 +95,24 @@ class Poller:
             if not isinstance(result, BaseException):
                 self._attempts.pop(update.update_id, None)
                 continue
-            attempts = self._attempts[update.update_id] = self._attempts.get(update.update_id, 0) + 1
+            attempts = self._attempts[update.update_id] = (
+                self._attempts.get(update.update_id, 0) + 1
+            )
             if attempts >= MAX_ATTEMPTS:
-                log.error("giving up on update update_id=%s after %s attempts",
-                          update.update_id, attempts, exc_info=result)
+                log.error(
+                    "giving up on update update_id=%s after %s attempts",
+                    update.update_id,
+                    attempts,
+                    exc_info=result,
+                )
                 self._attempts.pop(update.update_id)
             else:
-                log.warning("update will be retried update_id=%s attempt=%s error=%s",
-                            update.update_id, attempts, type(result).__name__)
+                log.warning(
+                    "update will be retried update_id=%s attempt=%s error=%s",
+                    update.update_id,
+                    attempts,
+                    type(result).__name__,
+                )
                 retry.append(update.update_id)
         if retry:
             # Everything from the first failure on comes again; done ones are skipped.
@@ -112,10 +125,8 @@ class Poller:
         """Backs off 1, 2, 4 ... 30 seconds, or less if asked to stop."""
         delay = min(2.0**self._failures, MAX_PAUSE)
         self._failures += 1
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-        except TimeoutError:
-            pass
 
     async def _confirm(self) -> None:
         """Tells Telegram which updates are done, so a clean restart gets none again."""

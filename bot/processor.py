@@ -85,7 +85,9 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
             outcome = await self._run(update, coroutine)
         log.info(
             "update %s update_id=%s ms=%.1f",
-            outcome.value, update.update_id, (time.perf_counter() - started) * 1000,
+            outcome.value,
+            update.update_id,
+            (time.perf_counter() - started) * 1000,
         )
 
     async def _run(self, update: Update, coroutine: Awaitable[Any]) -> Outcome:

@@ -122,9 +122,7 @@ def _faq(data: dict[str, Any]) -> Faq:
 
 def _texts(data: dict[str, Any], clinic: ClinicInfo) -> Texts:
     entries = {
-        f"{section}.{key}": value
-        for section, table in data.items()
-        for key, value in table.items()
+        f"{section}.{key}": value for section, table in data.items() for key, value in table.items()
     }
     defaults = {"clinic": clinic.name, "phone": clinic.phone, "address": clinic.address}
     # Fail at start, not in front of a patient, on a placeholder the bot never fills.

@@ -86,8 +86,14 @@ async def open_scope(session: AsyncSession, update: Update, now: datetime) -> Up
     scope.flow = await load_flow(session, patient_id=patient.id)
     kind, text, message_id = describe(update)
     scope.log.append(
-        LogEntry(Direction.IN, kind, text, now, telegram_message_id=message_id,
-                 update_id=update.update_id)
+        LogEntry(
+            Direction.IN,
+            kind,
+            text,
+            now,
+            telegram_message_id=message_id,
+            update_id=update.update_id,
+        )
     )
     return scope
 

@@ -64,22 +64,29 @@ async def on_error(update: object, context: ClinicContext) -> None:
     if isinstance(error, Forbidden):
         # The patient blocked the bot mid-conversation: nothing to send, nothing to retry.
         if isinstance(update, Update) and update.effective_user:
-            await set_reachable(scope.session, telegram_id=update.effective_user.id,
-                                reachable=False)
+            await set_reachable(
+                scope.session, telegram_id=update.effective_user.id, reachable=False
+            )
         log.info("patient unreachable update_id=%s", update_id)
         return
     # BadRequest is a NetworkError subclass in python-telegram-bot, but it is our bug.
     transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
     if transient or isinstance(error, RetryAfter):
         scope.outcome = Outcome.RETRY
-        log.warning("telegram unavailable, update will be retried update_id=%s error=%s",
-                    update_id, type(error).__name__)
+        log.warning(
+            "telegram unavailable, update will be retried update_id=%s error=%s",
+            update_id,
+            type(error).__name__,
+        )
         # No later handler group may act on an update that will be rolled back.
         raise ApplicationHandlerStop
     scope.outcome = Outcome.FAILED
     log.error("handler failed update_id=%s", update_id, exc_info=error)
-    if isinstance(update, Update) and update.effective_chat and \
-            update.effective_chat.type == "private":
+    if (
+        isinstance(update, Update)
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+    ):
         try:
             await send(update, context, context.text("fallback.error"), back_to_menu(context))
         except TelegramError:

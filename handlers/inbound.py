@@ -6,8 +6,21 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 # Attachments a message can carry, in the order Telegram documents them.
 _ATTACHMENTS = (
-    "animation", "audio", "document", "photo", "sticker", "story", "video", "video_note",
-    "voice", "contact", "dice", "game", "poll", "venue", "location",
+    "animation",
+    "audio",
+    "document",
+    "photo",
+    "sticker",
+    "story",
+    "video",
+    "video_note",
+    "voice",
+    "contact",
+    "dice",
+    "game",
+    "poll",
+    "venue",
+    "location",
 )
 
 

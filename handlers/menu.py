@@ -26,8 +26,9 @@ async def start(update: Update, context: ClinicContext) -> None:
     assert user is not None
     context.flow.reset()
     greeting = context.text("menu.greeting", first_name=html.escape(user.first_name))
-    await send(update, context, f"{greeting}\n\n{context.text('menu.prompt')}",
-               menu_keyboard(context))
+    await send(
+        update, context, f"{greeting}\n\n{context.text('menu.prompt')}", menu_keyboard(context)
+    )
 
 
 async def menu(update: Update, context: ClinicContext) -> None:

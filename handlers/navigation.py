@@ -68,8 +68,9 @@ async def reshow_current_step(update: Update, context: ClinicContext, notice: st
     reshow = _RESHOW.get(context.flow.name or "")
     if reshow is None:
         context.flow.reset()
-        await send(update, context, f"{notice}\n\n{context.text('menu.prompt')}",
-                   menu_keyboard(context))
+        await send(
+            update, context, f"{notice}\n\n{context.text('menu.prompt')}", menu_keyboard(context)
+        )
         return
     await send(update, context, notice)
     await reshow(update, context)

@@ -24,6 +24,4 @@ async def membership_changed(update: Update, context: ClinicContext) -> None:
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(
-        ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
-    )
+    application.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -35,10 +35,18 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database: a SQLite file, or the PostgreSQL in TEST_DATABASE_URL (wiped)."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'clinic.db'}"
+    url = postgres_url()
+    await _wipe_postgres(url)
+    return url
+
+
+def postgres_url() -> str:
+    """TEST_DATABASE_URL, or a skip (a failure in CI, where REQUIRE_TEST_DATABASE is set)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
+        if os.environ.get("REQUIRE_TEST_DATABASE"):
+            pytest.fail("TEST_DATABASE_URL is not set")
         pytest.skip("TEST_DATABASE_URL is not set")
-    await _wipe_postgres(url)
     return url
 
 

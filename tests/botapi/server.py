@@ -39,8 +39,12 @@ class User:
     language_code: str = "en"
 
     def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name,
-                                "language_code": self.language_code}
+        data: dict[str, Any] = {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
         if self.last_name:
             data["last_name"] = self.last_name
         return data
@@ -143,9 +147,16 @@ class StandIn:
         return await self._user_message(user, message, text=text)
 
     async def send_sticker(self, user: User) -> dict[str, Any]:
-        sticker = {"file_id": "sticker-file", "file_unique_id": "st1", "type": "regular",
-                   "width": 512, "height": 512, "is_animated": False, "is_video": False,
-                   "emoji": "👍"}
+        sticker = {
+            "file_id": "sticker-file",
+            "file_unique_id": "st1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
         return await self._user_message(user, {"sticker": sticker})
 
     async def send_photo(self, user: User, caption: str | None = None) -> dict[str, Any]:
@@ -168,8 +179,9 @@ class StandIn:
         message = dict(sent["message"], text=text, edit_date=int(time.time()))
         return await self.queue({"edited_message": message})
 
-    async def press(self, user: User, label: str, message: ChatMessage | None = None
-                    ) -> dict[str, Any]:
+    async def press(
+        self, user: User, label: str, message: ChatMessage | None = None
+    ) -> dict[str, Any]:
         """Presses the button with this label on the message the chat shows last."""
         message = message or self.screen(user.id)
         data = message.button(label)["callback_data"]
@@ -195,8 +207,13 @@ class StandIn:
         member = {"status": "member", "user": BOT_USER}
         kicked = {"status": "kicked", "user": BOT_USER, "until_date": 0}
         old, new = (member, kicked) if blocked else (kicked, member)
-        change = {"chat": user.chat(), "from": user.as_json(), "date": int(time.time()),
-                  "old_chat_member": old, "new_chat_member": new}
+        change = {
+            "chat": user.chat(),
+            "from": user.as_json(),
+            "date": int(time.time()),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
         return await self.queue({"my_chat_member": change})
 
     async def queue(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -212,14 +229,26 @@ class StandIn:
             self._changed.notify_all()
         return update
 
-    async def _user_message(self, user: User, content: dict[str, Any], text: str | None = None
-                            ) -> dict[str, Any]:
+    async def _user_message(
+        self, user: User, content: dict[str, Any], text: str | None = None
+    ) -> dict[str, Any]:
         message_id = next(self._message_ids)
-        message = {"message_id": message_id, "date": int(time.time()), "chat": user.chat(),
-                   "from": user.as_json(), **content}
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": user.chat(),
+            "from": user.as_json(),
+            **content,
+        }
         self.chats.setdefault(user.id, []).append(
-            ChatMessage(message_id, user.id, from_bot=False, text=text, raw=message,
-                        touched=next(self._touch))
+            ChatMessage(
+                message_id,
+                user.id,
+                from_bot=False,
+                text=text,
+                raw=message,
+                touched=next(self._touch),
+            )
         )
         return await self.queue({"message": message})
 
@@ -228,11 +257,11 @@ class StandIn:
     async def handled(self, *updates: dict[str, Any], timeout: float = 10) -> None:
         """Waits until the bot confirmed these updates (our poller confirms after commit)."""
         last = max(update["update_id"] for update in updates)
-        await self.wait_for(lambda: self._confirmed_below > last, timeout,
-                            f"update {last} was not confirmed")
+        await self.wait_for(
+            lambda: self._confirmed_below > last, timeout, f"update {last} was not confirmed"
+        )
 
-    async def wait_for(self, condition: Any, timeout: float = 10, what: str = "condition"
-                       ) -> None:
+    async def wait_for(self, condition: Any, timeout: float = 10, what: str = "condition") -> None:
         async with self._changed:
             try:
                 await asyncio.wait_for(self._changed.wait_for(condition), timeout)
@@ -255,10 +284,16 @@ class StandIn:
         return [message.text for message in messages[-count:]]
 
     def unanswered_callbacks(self) -> list[str]:
-        pressed = [params["callback_query_id"] for method, params in self.calls
-                   if method == "answerCallbackQuery"]
-        queries = [update["callback_query"]["id"] for update in self._delivered
-                   if "callback_query" in update]
+        pressed = [
+            params["callback_query_id"]
+            for method, params in self.calls
+            if method == "answerCallbackQuery"
+        ]
+        queries = [
+            update["callback_query"]["id"]
+            for update in self._delivered
+            if "callback_query" in update
+        ]
         return [query for query in queries if query not in pressed]
 
     def hold(self, method: str) -> tuple[asyncio.Event, asyncio.Event]:
@@ -271,8 +306,14 @@ class StandIn:
         self._holds[method] = events
         return events
 
-    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None,
-             description: str = "") -> None:
+    def fail(
+        self,
+        method: str,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        description: str = "",
+    ) -> None:
         """Answers the next `times` calls of `method` with this error."""
         self._faults.append(Fault(method, status, times, retry_after, description))
 
@@ -366,19 +407,27 @@ class StandIn:
         upload = params["document"]
         body = upload.file.read() if hasattr(upload, "file") else b""
         name = getattr(upload, "filename", "file")
-        document = {"file_id": f"doc-{name}", "file_unique_id": name, "file_name": name,
-                    "file_size": len(body)}
-        return self._bot_message(chat_id, params, document=document, document_bytes=body,
-                                 text=params.get("caption"))
+        document = {
+            "file_id": f"doc-{name}",
+            "file_unique_id": name,
+            "file_name": name,
+            "file_size": len(body),
+        }
+        return self._bot_message(
+            chat_id, params, document=document, document_bytes=body, text=params.get("caption")
+        )
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
         message = self._find(params)
         text = plain_text(params["text"], params.get("parse_mode"))
         keyboard = _keyboard(params)
         if message.text == text and message.keyboard == keyboard:
-            raise _ApiError(400, "Bad Request: message is not modified: specified new message "
-                                 "content and reply markup are exactly the same as a current "
-                                 "content and reply markup of the message")
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same as a current "
+                "content and reply markup of the message",
+            )
         return self._edit(message, text=text, keyboard=keyboard)
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
@@ -401,10 +450,18 @@ class StandIn:
                 return message
         raise _ApiError(400, "Bad Request: message to edit not found")
 
-    def _bot_message(self, chat_id: int, params: dict[str, Any], text: str | None = None,
-                     **extra: Any) -> dict[str, Any]:
-        message = ChatMessage(next(self._message_ids), chat_id, from_bot=True, text=text,
-                              keyboard=_keyboard(params), touched=next(self._touch), **extra)
+    def _bot_message(
+        self, chat_id: int, params: dict[str, Any], text: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        message = ChatMessage(
+            next(self._message_ids),
+            chat_id,
+            from_bot=True,
+            text=text,
+            keyboard=_keyboard(params),
+            touched=next(self._touch),
+            **extra,
+        )
         message.raw = self._raw(message)
         self.chats.setdefault(chat_id, []).append(message)
         self._notify()
@@ -419,11 +476,17 @@ class StandIn:
         return message.raw
 
     def _raw(self, message: ChatMessage) -> dict[str, Any]:
-        chat = ({"id": message.chat_id, "type": "private", "first_name": "Patient"}
-                if message.chat_id > 0
-                else {"id": message.chat_id, "type": "supergroup", "title": "Staff"})
-        raw: dict[str, Any] = {"message_id": message.message_id, "date": int(time.time()),
-                               "chat": chat, "from": BOT_USER}
+        chat = (
+            {"id": message.chat_id, "type": "private", "first_name": "Patient"}
+            if message.chat_id > 0
+            else {"id": message.chat_id, "type": "supergroup", "title": "Staff"}
+        )
+        raw: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": BOT_USER,
+        }
         if message.text is not None and message.document is None:
             raw["text"] = message.text
         if message.keyboard:
@@ -462,8 +525,7 @@ def _error(status: int, description: str, **parameters: Any) -> web.Response:
 def _fault_response(fault: Fault) -> web.Response:
     if fault.status == 429:
         retry_after = fault.retry_after or 1
-        return _error(429, f"Too Many Requests: retry after {retry_after}",
-                      retry_after=retry_after)
+        return _error(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
     if fault.status == 403:
         return _error(403, fault.description or "Forbidden: bot was blocked by the user")
     return _error(fault.status, fault.description or "Bad Gateway")

@@ -15,8 +15,23 @@ MAX_CALLBACK_DATA = 64
 
 # Tags Telegram accepts with parse_mode=HTML.
 _HTML_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "a", "code", "pre", "blockquote", "tg-emoji", "tg-time",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+    "tg-time",
 }
 
 
@@ -32,12 +47,12 @@ class _Plain(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
         if tag not in _HTML_TAGS:
-            raise HtmlError(f"can't parse entities: Unsupported start tag \"{tag}\"")
+            raise HtmlError(f'can\'t parse entities: Unsupported start tag "{tag}"')
         self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if not self.open or self.open.pop() != tag:
-            raise HtmlError(f"can't parse entities: Unmatched end tag \"{tag}\"")
+            raise HtmlError(f'can\'t parse entities: Unmatched end tag "{tag}"')
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
@@ -51,7 +66,7 @@ def plain_text(text: str, parse_mode: str | None) -> str:
     parser.feed(text)
     parser.close()
     if parser.open:
-        raise HtmlError(f"can't parse entities: Unclosed start tag \"{parser.open[-1]}\"")
+        raise HtmlError(f'can\'t parse entities: Unclosed start tag "{parser.open[-1]}"')
     return "".join(parser.parts)
 
 

@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -21,23 +21,35 @@ Launch = Callable[[], Awaitable[asyncio.subprocess.Process]]
 
 
 @pytest.fixture
-async def launch(standin: StandIn, database_url: str, tmp_path: Path
-                 ) -> AsyncIterator[Launch]:
+async def launch(standin: StandIn, database_url: str, tmp_path: Path) -> AsyncIterator[Launch]:
     """Starts `python -m bot run` as a separate process against the stand-in."""
     database = Database(database_url)
     await upgrade_to_head(database.engine)  # PostgreSQL is never migrated by `run`
     await database.dispose()
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_"))}
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=standin.base_url,
-               DATABASE_URL=database_url, LOG_LEVEL="INFO")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_"))
+    }
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=standin.base_url,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="INFO",
+    )
     processes: list[asyncio.subprocess.Process] = []
 
     async def start() -> asyncio.subprocess.Process:
         log = (tmp_path / f"bot-{len(processes)}.log").open("wb")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-            stdout=log, stderr=log,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=log,
         )
         processes.append(process)
         return process
@@ -73,9 +85,15 @@ async def test_sigkill_after_a_step_loses_nothing(
 
     database = Database(database_url)
     async with database.transaction() as session:
-        incoming = (await session.execute(
-            select(MessageLog.update_id).where(MessageLog.direction == "in")
-        )).scalars().all()
+        incoming = (
+            (
+                await session.execute(
+                    select(MessageLog.update_id).where(MessageLog.direction == "in")
+                )
+            )
+            .scalars()
+            .all()
+        )
         outgoing = await session.scalar(
             select(func.count()).select_from(MessageLog).where(MessageLog.direction == "out")
         )
@@ -106,13 +124,18 @@ async def test_sigkill_mid_update_replays_it_once(
     database = Database(database_url)
     async with database.transaction() as session:
         handled = (await session.execute(select(ProcessedUpdate.update_id))).scalars().all()
-        logged = (await session.execute(
-            select(MessageLog.direction, MessageLog.kind).order_by(MessageLog.id)
-        )).all()
+        logged = (
+            await session.execute(
+                select(MessageLog.direction, MessageLog.kind).order_by(MessageLog.id)
+            )
+        ).all()
         step = await session.scalar(select(FlowState.step))
     await database.dispose()
     assert sorted(handled) == sorted({press["update_id"], handled[0]})
     assert [tuple(row) for row in logged] == [
-        ("in", "command"), ("out", "text"), ("in", "button"), ("out", "edit"),
+        ("in", "command"),
+        ("out", "text"),
+        ("in", "button"),
+        ("out", "edit"),
     ]
     assert step == "list"

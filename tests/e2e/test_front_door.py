@@ -67,9 +67,21 @@ async def test_every_faq_topic_is_reachable_by_buttons(bot: RunningBot, ana: Use
 
 async def test_faq_covers_every_topic_of_the_clinic_page() -> None:
     answers = " ".join(topic.answer for topic in load_content().faq.topics)
-    for fact in ["$600 to $1,600", "CO2", "Erbium", "2 to 3 days", "up to two weeks",
-                 "active acne", "very dark skin", "deep wrinkles", "sagging", "collagen",
-                 "acne or chickenpox", "Milia", "up to a year"]:
+    for fact in [
+        "$600 to $1,600",
+        "CO2",
+        "Erbium",
+        "2 to 3 days",
+        "up to two weeks",
+        "active acne",
+        "very dark skin",
+        "deep wrinkles",
+        "sagging",
+        "collagen",
+        "acne or chickenpox",
+        "Milia",
+        "up to a year",
+    ]:
         assert fact in answers
 
 

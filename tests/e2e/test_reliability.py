@@ -35,7 +35,7 @@ async def test_an_update_redelivered_after_a_restart_is_skipped(
     standin: StandIn, database_url: str, ana: User
 ) -> None:
     """Telegram redelivers what was never confirmed, e.g. after a crash right after commit."""
-    first, stop = await start_bot(standin, database_url)
+    _, stop = await start_bot(standin, database_url)
     update = await standin.send_text(ana, "/start")
     await standin.handled(update)
     await stop()
@@ -120,7 +120,7 @@ async def test_one_chat_in_order_many_chats_at_once(bot: RunningBot, ana: User) 
 async def test_stopping_waits_for_the_update_in_hand(
     standin: StandIn, database_url: str, ana: User
 ) -> None:
-    running, stop = await start_bot(standin, database_url)
+    _, stop = await start_bot(standin, database_url)
     update = await standin.send_text(ana, "/start")
     await asyncio.sleep(0)  # the poller has it, or is about to
     await standin.handled(update)

@@ -130,7 +130,7 @@ async def test_a_message_that_cannot_be_edited_is_sent_anew(bot: RunningBot, ana
     await bot.standin.handled(await bot.standin.send_text(ana, "/start"))
     bot.standin.fail("editMessageText", 400, description="Bad Request: message can't be edited")
     await bot.standin.handled(await bot.standin.press(ana, "ℹ️ About the treatment"))
-    menu, faq = bot.standin.bot_messages(ana.id)
+    _menu, faq = bot.standin.bot_messages(ana.id)
     assert faq.text == "What would you like to know about laser skin resurfacing?"
 
 
@@ -139,7 +139,15 @@ async def test_every_unexpected_input_is_logged_once(bot: RunningBot, ana: User)
     await bot.standin.handled(await bot.standin.send_photo(ana))
     await bot.standin.handled(await bot.standin.send_text(ana, "/nope"))
     async with bot.database.transaction() as session:
-        kinds = (await session.execute(
-            select(MessageLog.kind).where(MessageLog.direction == "in").order_by(MessageLog.id)
-        )).scalars().all()
+        kinds = (
+            (
+                await session.execute(
+                    select(MessageLog.kind)
+                    .where(MessageLog.direction == "in")
+                    .order_by(MessageLog.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert kinds == ["sticker", "photo", "command"]

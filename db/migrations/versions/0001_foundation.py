@@ -77,9 +77,7 @@ def upgrade() -> None:
         sa.Column("processed_at", db.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("update_id", name=op.f("pk_processed_update")),
     )
-    op.create_index(
-        op.f("ix_processed_update_processed_at"), "processed_update", ["processed_at"]
-    )
+    op.create_index(op.f("ix_processed_update_processed_at"), "processed_update", ["processed_at"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,128 @@
+"""The command line: one clear line and exit status 2 for a bad setting, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from db.engine import Database
+from db.schema import schema_status
+from tests.conftest import _wipe_postgres, postgres_url
+
+
+def clinic_bot(*args: str, cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_", "LOG_"))
+    }
+    env.update(settings)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+TOKEN = "123456:ABCdefGhIJKlmnOPQrstUVwxyz-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("settings", "names"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN is malformed"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": "mysql://clinic@db/clinic"},
+            "DATABASE_URL is malformed",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": "sqlite+aiosqlite://"},
+            "DATABASE_URL is malformed",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "CLINIC_TIMEZONE": "Toronto"},
+            "CLINIC_TIMEZONE is malformed",
+        ),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID is malformed"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "api.telegram.org"},
+            "TELEGRAM_API_BASE_URL is malformed",
+        ),
+    ],
+)
+def test_a_bad_setting_stops_run_with_one_line(
+    tmp_path: Path, settings: dict[str, str], names: str
+) -> None:
+    result = clinic_bot("run", cwd=tmp_path, **settings)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"clinic-bot: {names}: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:abc\nCLINIC_TIMEZONE=Nowhere/Land\n")
+    result = clinic_bot("run", cwd=tmp_path)
+    assert (
+        result.stderr == "clinic-bot: CLINIC_TIMEZONE is malformed: use an IANA time zone "
+        "name, e.g. America/Toronto\n"
+    )
+
+
+def test_broken_clinic_content_stops_run_with_one_line(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "clinic.toml").write_text('phone = "12"\n')
+    result = clinic_bot(
+        "run", cwd=tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, CLINIC_CONTENT_DIR=str(content)
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr == "clinic-bot: clinic content: clinic.toml: phone '12' is not a "
+        "valid number\n"
+    )
+
+
+def test_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
+    result = clinic_bot(
+        "run",
+        cwd=tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot",
+    )
+    assert result.returncode == 1
+    assert result.stderr.endswith("\n") and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        "clinic-bot: TELEGRAM_API_BASE_URL: cannot reach the Bot API"
+    )
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    result = clinic_bot("migrate", cwd=tmp_path, DATABASE_URL="sqlite+aiosqlite:///clinic.db")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "database schema is up to date (revision 0001)\n"
+    assert (tmp_path / "clinic.db").exists()
+
+
+async def test_run_refuses_a_stale_postgresql_schema(tmp_path: Path) -> None:
+    url = postgres_url()
+    await _wipe_postgres(url)
+    result = clinic_bot("run", cwd=tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "clinic-bot: DATABASE_URL: the database schema is at revision none but this version "
+        "needs 0001: run `clinic-bot migrate` first\n"
+    )
+    migrated = clinic_bot("migrate", cwd=tmp_path, DATABASE_URL=url)
+    assert migrated.returncode == 0
+    database = Database(url)
+    assert (await schema_status(database.engine)).up_to_date
+    await database.dispose()

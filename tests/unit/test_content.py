@@ -1,0 +1,95 @@
+"""Clinic content: the shipped files load, and a broken file fails in one clear line."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clinic.content import PACKAGED_CONTENT, ContentError, load_content
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(PACKAGED_CONTENT, target)
+    return target
+
+
+def test_shipped_content_loads() -> None:
+    content = load_content()
+    assert content.clinic.phone == "+1 905-929-3134"
+    assert content.clinic.phone_e164 == "+19059293134"
+    assert [t.key for t in content.faq.topics] == [
+        "what",
+        "improves",
+        "how",
+        "avoid",
+        "cost",
+        "recovery",
+        "care",
+        "results",
+        "risks",
+    ]
+
+
+def test_texts_fill_in_the_clinic_and_the_name() -> None:
+    texts = load_content().texts
+    assert texts("menu.greeting", first_name="Ana").startswith("Hi Ana!")
+    assert "+1 905-929-3134" in texts("coming_soon.book")
+
+
+def test_a_missing_text_names_its_key() -> None:
+    with pytest.raises(ContentError, match=r"texts\.toml has no text 'menu\.nope'"):
+        load_content().texts("menu.nope")
+
+
+def test_answers_never_claim_a_diagnosis() -> None:
+    avoid = load_content().faq.topic("avoid")
+    assert avoid is not None and "Only a clinician can say" in avoid.answer
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "error"),
+    [
+        ("clinic.toml", 'phone = "555"', "clinic.toml: phone '555' is not a valid number"),
+        ("clinic.toml", 'name = "x"', "clinic.toml has no 'phone'"),
+        ("faq.toml", "[[topic]]\nkey = 'a'\nbutton = 'A'", "faq.toml: topic 1 has no 'answer'"),
+        (
+            "faq.toml",
+            "[[topic]]\nkey = 'A b'\nbutton = 'A'\nanswer = 'x'",
+            "faq.toml: key 'A b' must be 1-32 of a-z, 0-9, _",
+        ),
+        ("faq.toml", "", "faq.toml has no [[topic]]"),
+        (
+            "texts.toml",
+            '[menu]\ngreeting = "Hi {name}"',
+            "texts.toml: 'menu.greeting' uses unknown {name}",
+        ),
+        ("texts.toml", "[menu\n", "is not valid TOML"),
+    ],
+)
+def test_broken_content_fails_in_one_line(
+    content_dir: Path, file: str, text: str, error: str
+) -> None:
+    (content_dir / file).write_text(text)
+    with pytest.raises(ContentError, match=re.escape(error)) as raised:
+        load_content(content_dir)
+    assert "\n" not in str(raised.value)
+
+
+def test_an_answer_too_long_for_telegram_is_refused(content_dir: Path) -> None:
+    answer = "x" * 4097
+    (content_dir / "faq.toml").write_text(
+        f"[[topic]]\nkey = 'long'\nbutton = 'Long'\nanswer = '{answer}'\n"
+    )
+    with pytest.raises(ContentError, match="over 4096 characters"):
+        load_content(content_dir)
+
+
+def test_a_missing_file_is_named(content_dir: Path) -> None:
+    (content_dir / "texts.toml").unlink()
+    with pytest.raises(ContentError, match=r"texts\.toml is missing"):
+        load_content(content_dir)
