@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import logging
 
+# Our own code logs ids and event names at every level, DEBUG included.
+OWN_PACKAGES = ("bot", "handlers", "clinic", "db")
+
 
 def configure_logging(level: str) -> None:
+    # Libraries log request parameters and SQL values at DEBUG (python-telegram-bot the
+    # message texts, aiosqlite the rows written), so they never go below INFO.
+    libraries = max(logging.getLevelName(level), logging.INFO)
     logging.basicConfig(
-        level=level,
+        level=libraries,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    for package in OWN_PACKAGES:
+        logging.getLogger(package).setLevel(level)
     # httpx logs each request URL at INFO, and the URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -146,6 +146,21 @@ class StandIn:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self._user_message(user, message, text=text)
 
+    async def send_group_text(self, user: User, group_id: int, text: str) -> dict[str, Any]:
+        """The user writes in a group the bot is in."""
+        chat = {"id": group_id, "type": "supergroup", "title": "Some group"}
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user.as_json(),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return await self.queue({"message": message})
+
     async def send_sticker(self, user: User) -> dict[str, Any]:
         sticker = {
             "file_id": "sticker-file",
@@ -343,6 +358,8 @@ class StandIn:
             result = await handler(params)
         except _ApiError as exc:
             return _error(exc.status, exc.description)
+        finally:
+            self._notify()  # whatever a test waits for may have changed
         return web.json_response({"ok": True, "result": result})
 
     def _take_fault(self, method: str) -> Fault | None:

@@ -151,3 +151,12 @@ async def test_every_unexpected_input_is_logged_once(bot: RunningBot, ana: User)
             .all()
         )
     assert kinds == ["sticker", "photo", "command"]
+
+
+async def test_groups_other_than_staff_are_ignored(bot: RunningBot, ana: User) -> None:
+    """The bot talks to patients in private; in a stray group it stays out of the way."""
+    await bot.standin.handled(await bot.standin.send_group_text(ana, -100777, "/start"))
+    await bot.standin.handled(await bot.standin.send_group_text(ana, -100777, "hello bot"))
+    assert bot.standin.bot_messages(-100777) == []
+    async with bot.database.transaction() as session:
+        assert (await session.scalars(select(MessageLog))).all() == []
