@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from handlers.context import ClinicContext
 from handlers.navigation import (
+    COMING_SOON,
     CONTACT,
     MENU,
     back_to_menu,
@@ -69,6 +70,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("help", help_command, filters=PRIVATE),
             CallbackQueryHandler(menu, pattern=f"^{MENU}$"),
             CallbackQueryHandler(contact, pattern=f"^{CONTACT}$"),
-            CallbackQueryHandler(coming_soon, pattern=r"^menu:(candidacy|book|aftercare)$"),
+            CallbackQueryHandler(coming_soon, pattern=f"^menu:({'|'.join(COMING_SOON)})$"),
         ]
     )

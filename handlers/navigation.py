@@ -16,6 +16,7 @@ CANDIDACY = "menu:candidacy"
 BOOK = "menu:book"
 AFTERCARE = "menu:aftercare"
 CONTACT = "menu:contact"
+# Menu entries whose flows are not built yet; each has a coming_soon.<name> text.
 COMING_SOON = ("candidacy", "book", "aftercare")
 
 Reshow = Callable[[Update, ClinicContext], Awaitable[None]]

@@ -100,9 +100,9 @@ class Spec:
         for kind in types:
             if kind == "String" or kind == "InputFile":
                 return []
-            if kind == "Integer" and _is_int(value):
+            if kind == "Integer" and _parses(int, value):
                 return []
-            if kind == "Float" and _is_float(value):
+            if kind == "Float" and _parses(float, value):
                 return []
             if kind == "Boolean" and value in ("true", "false"):
                 return []
@@ -140,17 +140,9 @@ def _check_keyboard(method: str, markup: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _is_int(value: str) -> bool:
+def _parses(convert: Any, value: str) -> bool:
     try:
-        int(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_float(value: str) -> bool:
-    try:
-        float(value)
+        convert(value)
     except ValueError:
         return False
     return True
