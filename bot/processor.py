@@ -96,7 +96,7 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
             async with self._database.transaction() as session:
                 now = self._clock()
                 if not await claim_update(session, update_id=update.update_id, now=now):
-                    return Outcome.DONE  # handled before: by us before a crash, or a twin
+                    return Outcome.DUPLICATE  # by us before a crash, or by a twin
                 scope = await open_scope(session, update, now)
                 token = CURRENT_SCOPE.set(scope)
                 try:
@@ -112,6 +112,7 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
         finally:
             if scope is None and hasattr(coroutine, "close"):
                 coroutine.close()  # never started: say so rather than warn at exit
+        assert scope is not None  # only a handler's outcome gets here
         if scope.outcome is Outcome.RETRY:
             raise RetryLater(update.update_id)
         await self._record_failure(update, scope)

@@ -28,6 +28,8 @@ class Outcome(enum.Enum):
     FAILED = "failed"
     # Telegram or the network failed: roll back and let the update come again.
     RETRY = "retry"
+    # The update id was handled before; nothing ran.
+    DUPLICATE = "duplicate"
 
 
 @dataclass
