@@ -61,9 +61,6 @@ class Texts:
             raise ContentError(f"texts.toml has no text '{key}'") from None
         return template.format_map({**self._defaults, **values})
 
-    def keys(self) -> list[str]:
-        return list(self._entries)
-
 
 @dataclass(frozen=True)
 class Content:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import MessageLog
@@ -41,23 +40,3 @@ def add_to_log(session: AsyncSession, *, patient_id: int, entries: Iterable[LogE
         )
         for entry in entries
     )
-
-
-async def patient_history(session: AsyncSession, *, patient_id: int) -> list[LogEntry]:
-    """The patient's conversation, oldest first."""
-    rows = await session.scalars(
-        select(MessageLog)
-        .where(MessageLog.patient_id == patient_id)
-        .order_by(MessageLog.at, MessageLog.id)
-    )
-    return [
-        LogEntry(
-            direction=Direction(row.direction),
-            kind=row.kind,
-            text=row.text,
-            at=row.at,
-            telegram_message_id=row.telegram_message_id,
-            update_id=row.update_id,
-        )
-        for row in rows
-    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import upsert_insert
@@ -20,31 +20,33 @@ async def upsert_patient(
     username: str | None,
     language_code: str | None,
     now: datetime,
-) -> Patient:
-    """Returns the patient, created on first contact, with the names Telegram sends now."""
-    await session.execute(
-        upsert_insert(session, Patient)
-        .values(
-            telegram_id=telegram_id,
-            first_name=first_name,
-            last_name=last_name,
-            username=username,
-            language_code=language_code,
-            reachable=True,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["telegram_id"])
+) -> int:
+    """Returns the patient's id, created on first contact, with the names Telegram sends now.
+
+    One statement per update on both backends; concurrent first contacts of the same
+    person (two processes) still make one row.
+    """
+    insert = upsert_insert(session, Patient).values(
+        telegram_id=telegram_id,
+        first_name=first_name,
+        last_name=last_name,
+        username=username,
+        language_code=language_code,
+        reachable=True,
+        created_at=now,
     )
-    patient = (
-        await session.execute(select(Patient).where(Patient.telegram_id == telegram_id))
-    ).scalar_one()
-    # Someone who writes to us can be reached again, even if they had blocked the bot.
-    patient.first_name = first_name
-    patient.last_name = last_name
-    patient.username = username
-    patient.language_code = language_code
-    patient.reachable = True
-    return patient
+    statement = insert.on_conflict_do_update(
+        index_elements=["telegram_id"],
+        set_={
+            "first_name": insert.excluded.first_name,
+            "last_name": insert.excluded.last_name,
+            "username": insert.excluded.username,
+            "language_code": insert.excluded.language_code,
+            # Someone who writes to us can be reached again, even if they had blocked us.
+            "reachable": True,
+        },
+    ).returning(Patient.id)
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def set_reachable(session: AsyncSession, *, telegram_id: int, reachable: bool) -> None:

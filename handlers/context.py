@@ -74,7 +74,7 @@ async def open_scope(session: AsyncSession, update: Update, now: datetime) -> Up
         return scope
     user = update.effective_user
     assert user is not None
-    patient = await upsert_patient(
+    scope.patient_id = await upsert_patient(
         session,
         telegram_id=user.id,
         first_name=user.first_name,
@@ -83,9 +83,7 @@ async def open_scope(session: AsyncSession, update: Update, now: datetime) -> Up
         language_code=user.language_code,
         now=now,
     )
-    await session.flush()
-    scope.patient_id = patient.id
-    scope.flow = await load_flow(session, patient_id=patient.id)
+    scope.flow = await load_flow(session, patient_id=scope.patient_id)
     kind, text, message_id = describe(update)
     scope.log.append(
         LogEntry(

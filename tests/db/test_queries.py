@@ -20,7 +20,7 @@ NOW = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 01:30 in Toronto, the hour tha
 
 async def add_patient(database: Database, telegram_id: int = 42) -> int:
     async with database.transaction() as session:
-        patient = await upsert_patient(
+        return await upsert_patient(
             session,
             telegram_id=telegram_id,
             first_name="Ana",
@@ -29,8 +29,6 @@ async def add_patient(database: Database, telegram_id: int = 42) -> int:
             language_code="en",
             now=NOW,
         )
-        await session.flush()
-        return patient.id
 
 
 async def test_instants_come_back_aware_and_equal(database: Database) -> None:
