@@ -29,7 +29,7 @@ _HINTS = {
     ),
     "STAFF_CHAT_ID": "use the staff group's numeric chat id, e.g. -1001234567890",
     "CLINIC_TIMEZONE": "use an IANA time zone name, e.g. America/Toronto",
-    "CLINIC_CONTENT_DIR": "use a folder holding clinic.toml, faq.toml and texts.toml",
+    "CLINIC_CONTENT_DIR": "use a folder holding the files of clinic/content/ (clinic.toml, ...)",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
 }
 
@@ -87,7 +87,7 @@ class ClinicSettings(BaseSettings):
 
     staff_chat_id: int | None = None
     clinic_timezone: str = "America/Toronto"
-    # A folder with the clinic's own clinic.toml, faq.toml and texts.toml.
+    # A folder with the clinic's own clinic.toml, faq.toml, texts.toml and schedule.toml.
     clinic_content_dir: Path = PACKAGED_CONTENT
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

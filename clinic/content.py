@@ -1,4 +1,4 @@
-"""Loading the clinic's editable content (details, FAQ, message texts) from TOML files."""
+"""Loading the clinic's editable content (details, FAQ, texts, schedule) from TOML files."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
+
+from clinic.schedule import Schedule
 
 PACKAGED_CONTENT = Path(__file__).parent / "content"
 
@@ -67,6 +70,7 @@ class Content:
     clinic: ClinicInfo
     faq: Faq
     texts: Texts
+    schedule: Schedule
 
 
 def _read(directory: Path, name: str) -> dict[str, Any]:
@@ -117,13 +121,85 @@ def _faq(data: dict[str, Any]) -> Faq:
     return Faq(topics=tuple(topics))
 
 
+# Placeholders the handlers fill in, besides the clinic's details.
+_FILLED_BY_THE_BOT = {
+    "first_name",
+    "name",
+    "patient_phone",
+    "when",
+    "old_when",
+    "day",
+    "minutes",
+    "hours",
+    "days",
+    "count",
+    "staff",
+    "reason",
+    "prescreen",
+}
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_PERIOD = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
+
+
+def _whole(data: dict[str, Any], key: str, default: int, least: int) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise ContentError(f"schedule.toml: {key} must be a whole number, at least {least}")
+    return value
+
+
+def _period(weekday: str, text: Any) -> tuple[time, time]:
+    match = _PERIOD.fullmatch(str(text).strip())
+    try:
+        if match is None:
+            raise ValueError
+        h1, m1, h2, m2 = (int(group) for group in match.groups())
+        opens, closes = time(h1, m1), time(h2, m2)
+    except ValueError:
+        raise ContentError(
+            f"schedule.toml: hours.{weekday} has '{text}'; write periods like \"10:00-18:00\""
+        ) from None
+    if closes <= opens:
+        raise ContentError(f"schedule.toml: hours.{weekday} period '{text}' ends before it starts")
+    return opens, closes
+
+
+def _schedule(data: dict[str, Any]) -> Schedule:
+    hours_table = data.get("hours", {})
+    if unknown := set(hours_table) - set(_WEEKDAYS):
+        raise ContentError(f"schedule.toml: [hours] has unknown day '{sorted(unknown)[0]}'")
+    hours = {
+        number: tuple(_period(name, text) for text in hours_table.get(name, []))
+        for number, name in enumerate(_WEEKDAYS)
+    }
+    if not any(hours.values()):
+        raise ContentError("schedule.toml: [hours] opens on no day")
+    closed = set()
+    for text in data.get("closed", {}).get("dates", []):
+        try:
+            closed.add(date.fromisoformat(str(text)))
+        except ValueError:
+            raise ContentError(f"schedule.toml: closed date '{text}' is not YYYY-MM-DD") from None
+    return Schedule(
+        hours=hours,
+        closed=frozenset(closed),
+        length=timedelta(minutes=_whole(data, "consultation_minutes", 30, 5)),
+        buffer=timedelta(minutes=_whole(data, "buffer_minutes", 0, 0)),
+        notice=timedelta(hours=_whole(data, "minimum_notice_hours", 12, 0)),
+        horizon_days=_whole(data, "horizon_days", 30, 1),
+        capacity=_whole(data, "capacity", 1, 1),
+        per_patient=_whole(data, "per_patient", 1, 1),
+    )
+
+
 def _texts(data: dict[str, Any], clinic: ClinicInfo) -> Texts:
     entries = {
         f"{section}.{key}": value for section, table in data.items() for key, value in table.items()
     }
     defaults = {"clinic": clinic.name, "phone": clinic.phone, "address": clinic.address}
     # Fail at start, not in front of a patient, on a placeholder the bot never fills.
-    known = {*defaults, "first_name"}
+    known = {*defaults, *_FILLED_BY_THE_BOT}
     for key, template in entries.items():
         fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
         if unknown := fields - known:
@@ -132,10 +208,11 @@ def _texts(data: dict[str, Any], clinic: ClinicInfo) -> Texts:
 
 
 def load_content(directory: Path = PACKAGED_CONTENT) -> Content:
-    """Reads and checks clinic.toml, faq.toml and texts.toml from `directory`."""
+    """Reads and checks clinic.toml, faq.toml, texts.toml and schedule.toml."""
     clinic = _clinic(_read(directory, "clinic.toml"))
     return Content(
         clinic=clinic,
         faq=_faq(_read(directory, "faq.toml")),
         texts=_texts(_read(directory, "texts.toml"), clinic),
+        schedule=_schedule(_read(directory, "schedule.toml")),
     )

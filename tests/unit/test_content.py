@@ -65,8 +65,34 @@ def test_answers_never_claim_a_diagnosis() -> None:
         ("faq.toml", "", "faq.toml has no [[topic]]"),
         (
             "texts.toml",
-            '[menu]\ngreeting = "Hi {name}"',
-            "texts.toml: 'menu.greeting' uses unknown {name}",
+            '[menu]\ngreeting = "Hi {nickname}"',
+            "texts.toml: 'menu.greeting' uses unknown {nickname}",
+        ),
+        (
+            "schedule.toml",
+            '[hours]\nmonday = ["10-18"]',
+            "schedule.toml: hours.monday has '10-18'; write periods like \"10:00-18:00\"",
+        ),
+        (
+            "schedule.toml",
+            '[hours]\nmonday = ["18:00-10:00"]',
+            "schedule.toml: hours.monday period '18:00-10:00' ends before it starts",
+        ),
+        (
+            "schedule.toml",
+            "[hours]\nfunday = []",
+            "schedule.toml: [hours] has unknown day 'funday'",
+        ),
+        ("schedule.toml", "[hours]", "schedule.toml: [hours] opens on no day"),
+        (
+            "schedule.toml",
+            'capacity = 0\n[hours]\nmonday = ["10:00-18:00"]',
+            "schedule.toml: capacity must be a whole number, at least 1",
+        ),
+        (
+            "schedule.toml",
+            '[hours]\nmonday = ["10:00-18:00"]\n[closed]\ndates = ["25/12/2026"]',
+            "schedule.toml: closed date '25/12/2026' is not YYYY-MM-DD",
         ),
         ("texts.toml", "[menu\n", "is not valid TOML"),
     ],

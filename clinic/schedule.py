@@ -1,0 +1,158 @@
+"""The clinic's consultation schedule and which consultation times are free.
+
+Slots are wall-clock times in the clinic's zone (10:00, 10:30, ...) turned into UTC
+instants one by one, so a day when daylight saving time starts or ends has the same
+local times as any other day, and a wall-clock time that does not exist that night is
+skipped rather than shifted.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When consultations can be booked; read from schedule.toml."""
+
+    # weekday (0 = Monday) -> opening periods (from, until) in local wall-clock time
+    hours: Mapping[int, tuple[tuple[time, time], ...]]
+    closed: frozenset[date]
+    length: timedelta = timedelta(minutes=30)
+    buffer: timedelta = timedelta(0)
+    notice: timedelta = timedelta(hours=12)
+    horizon_days: int = 30
+    # consultations that can run at the same time (rooms, technicians)
+    capacity: int = 1
+    # upcoming consultations one patient may hold at once
+    per_patient: int = 1
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A consultation that holds its time: requested or confirmed."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+
+class Unavailable(enum.Enum):
+    """Why a time cannot be booked, for the patient to be told."""
+
+    PAST = "past"
+    TOO_SOON = "too_soon"
+    TOO_FAR = "too_far"
+    CLOSED = "closed"
+    TAKEN = "taken"
+
+
+def day_slots(schedule: Schedule, day: date, zone: ZoneInfo) -> Iterator[datetime]:
+    """The consultation start instants (UTC) of one local day, ignoring bookings."""
+    if day in schedule.closed:
+        return
+    step = schedule.length + schedule.buffer
+    for opens, closes in schedule.hours.get(day.weekday(), ()):
+        closing = _instant(datetime.combine(day, closes), zone)
+        wall = datetime.combine(day, opens)
+        while wall.date() == day and wall.time() < closes:
+            start = _instant(wall, zone)
+            if start is not None and closing is not None and start + schedule.length <= closing:
+                yield start
+            wall += step  # naive: steps through the wall clock, not elapsed time
+
+
+def _instant(wall: datetime, zone: ZoneInfo) -> datetime | None:
+    """The UTC instant of a local wall-clock time; None if the clock skips it that night.
+
+    Ambiguous times (the repeated hour in autumn) take their first occurrence.
+    """
+    local = wall.replace(tzinfo=zone, fold=0)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall:
+        return None
+    return instant
+
+
+def bookable_days(schedule: Schedule, now: datetime, zone: ZoneInfo) -> tuple[date, date]:
+    """The first and last local day that can hold a booking."""
+    today = now.astimezone(zone).date()
+    return today, today + timedelta(days=schedule.horizon_days)
+
+
+class _Taken:
+    """Bookings sorted by start, for counting those that overlap a slot quickly."""
+
+    def __init__(self, booked: Iterable[Booked], buffer: timedelta) -> None:
+        self._booked = sorted(booked, key=lambda b: b.starts_at)
+        self._starts = [b.starts_at for b in self._booked]
+        self._longest = max((b.ends_at - b.starts_at for b in self._booked), default=timedelta(0))
+        self._buffer = buffer
+
+    def overlapping(self, start: datetime, end: datetime) -> int:
+        """Bookings that overlap [start, end), the buffer kept on both sides."""
+        low = bisect.bisect_left(self._starts, start - self._longest - self._buffer)
+        high = bisect.bisect_left(self._starts, end + self._buffer)
+        return sum(
+            1
+            for booked in self._booked[low:high]
+            if booked.starts_at < end + self._buffer and booked.ends_at + self._buffer > start
+        )
+
+
+def free_slots(
+    schedule: Schedule,
+    booked: Sequence[Booked],
+    now: datetime,
+    zone: ZoneInfo,
+    *,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> list[datetime]:
+    """The start instants (UTC) of free consultations, soonest first.
+
+    Free means: on an open day within the horizon, at least the minimum notice away,
+    and with fewer than `capacity` bookings overlapping it (buffer included).
+    """
+    earliest, latest = bookable_days(schedule, now, zone)
+    first = max(first_day or earliest, earliest)
+    last = min(last_day or latest, latest)
+    taken = _Taken(booked, schedule.buffer)
+    slots = []
+    day = first
+    while day <= last:
+        for start in day_slots(schedule, day, zone):
+            if start < now + schedule.notice:
+                continue
+            if taken.overlapping(start, start + schedule.length) < schedule.capacity:
+                slots.append(start)
+        day += timedelta(days=1)
+    return slots
+
+
+def why_unavailable(
+    schedule: Schedule, booked: Sequence[Booked], now: datetime, zone: ZoneInfo, start: datetime
+) -> Unavailable | None:
+    """Whether `start` can be booked now, and if not, the reason to tell the patient."""
+    if start <= now:
+        return Unavailable.PAST
+    if start < now + schedule.notice:
+        return Unavailable.TOO_SOON
+    day = start.astimezone(zone).date()
+    if day > bookable_days(schedule, now, zone)[1]:
+        return Unavailable.TOO_FAR
+    if start not in set(day_slots(schedule, day, zone)):
+        return Unavailable.CLOSED
+    taken = _Taken(booked, schedule.buffer)
+    if taken.overlapping(start, start + schedule.length) >= schedule.capacity:
+        return Unavailable.TAKEN
+    return None
+
+
+def nearest(slots: Sequence[datetime], wanted: datetime, count: int) -> list[datetime]:
+    """The `count` free times closest to the one the patient wanted, in time order."""
+    return sorted(sorted(slots, key=lambda slot: abs(slot - wanted))[:count])

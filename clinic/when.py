@@ -1,0 +1,29 @@
+"""How instants and days read to a person: local time, short and unambiguous."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+# English names regardless of the machine's locale, which strftime would follow.
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_label(day: date) -> str:
+    """'Tue 24 Nov'"""
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+
+
+def time_label(instant: datetime, zone: ZoneInfo) -> str:
+    """'10:30 a.m.' in the clinic's zone (Canadian style)."""
+    local = instant.astimezone(zone)
+    hour = local.hour % 12 or 12
+    suffix = "a.m." if local.hour < 12 else "p.m."
+    return f"{hour}:{local.minute:02d} {suffix}"
+
+
+def when_label(instant: datetime, zone: ZoneInfo) -> str:
+    """'Tue 24 Nov 2026 at 10:30 a.m.'"""
+    local = instant.astimezone(zone)
+    return f"{day_label(local.date())} {local.year} at {time_label(instant, zone)}"

@@ -1,0 +1,172 @@
+"""Free consultation times: local wall-clock slots, DST days, notice, horizon, capacity."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from clinic.content import PACKAGED_CONTENT, load_content
+from clinic.schedule import Booked, Schedule, Unavailable, free_slots, nearest, why_unavailable
+from clinic.when import time_label, when_label
+
+TORONTO = ZoneInfo("America/Toronto")
+EVERY_DAY_10_TO_12 = {day: ((time(10), time(12)),) for day in range(7)}
+
+
+def schedule(**changes: object) -> Schedule:
+    values: dict[str, object] = {"hours": EVERY_DAY_10_TO_12, "closed": frozenset()}
+    values.update(changes)
+    return Schedule(**values)  # type: ignore[arg-type]
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TORONTO).astimezone(UTC)
+
+
+def labels(slots: list[datetime]) -> list[str]:
+    return [slot.astimezone(TORONTO).strftime("%m-%d %H:%M") for slot in slots]
+
+
+def on(day: date, slots: list[datetime]) -> list[datetime]:
+    return [slot for slot in slots if slot.astimezone(TORONTO).date() == day]
+
+
+# A week before each change, so notice and horizon do not get in the way.
+BEFORE_SPRING = datetime(2026, 3, 1, 12, tzinfo=UTC)
+BEFORE_FALL = datetime(2026, 10, 25, 12, tzinfo=UTC)
+
+
+def test_a_day_is_cut_into_consultations_that_fit_before_closing() -> None:
+    day = date(2026, 3, 3)
+    slots = on(day, free_slots(schedule(), [], BEFORE_SPRING, TORONTO))
+    assert labels(slots) == ["03-03 10:00", "03-03 10:30", "03-03 11:00", "03-03 11:30"]
+
+
+def test_spring_forward_day_keeps_local_times_with_the_new_offset() -> None:
+    day = date(2026, 3, 8)  # clocks go from 2:00 to 3:00 a.m. in Toronto
+    slots = on(day, free_slots(schedule(), [], BEFORE_SPRING, TORONTO))
+    assert labels(slots) == ["03-08 10:00", "03-08 10:30", "03-08 11:00", "03-08 11:30"]
+    assert slots[0] == datetime(2026, 3, 8, 14, tzinfo=UTC)  # EDT, UTC-4
+    day_before = on(date(2026, 3, 7), free_slots(schedule(), [], BEFORE_SPRING, TORONTO))
+    assert day_before[0] == datetime(2026, 3, 7, 15, tzinfo=UTC)  # EST, UTC-5
+
+
+def test_fall_back_day_keeps_local_times_with_the_new_offset() -> None:
+    day = date(2026, 11, 1)  # clocks go from 2:00 back to 1:00 a.m.
+    slots = on(day, free_slots(schedule(), [], BEFORE_FALL, TORONTO))
+    assert labels(slots) == ["11-01 10:00", "11-01 10:30", "11-01 11:00", "11-01 11:30"]
+    assert slots[0] == datetime(2026, 11, 1, 15, tzinfo=UTC)  # EST, UTC-5
+    day_before = on(date(2026, 10, 31), free_slots(schedule(), [], BEFORE_FALL, TORONTO))
+    assert day_before[0] == datetime(2026, 10, 31, 14, tzinfo=UTC)  # EDT, UTC-4
+
+
+def test_night_hours_skip_the_missing_hour_and_do_not_repeat_the_doubled_one() -> None:
+    night = {day: ((time(1), time(4)),) for day in range(7)}
+    spring = on(date(2026, 3, 8), free_slots(schedule(hours=night), [], BEFORE_SPRING, TORONTO))
+    assert labels(spring) == ["03-08 01:00", "03-08 01:30", "03-08 03:00", "03-08 03:30"]
+    fall = on(date(2026, 11, 1), free_slots(schedule(hours=night), [], BEFORE_FALL, TORONTO))
+    assert labels(fall) == [
+        "11-01 01:00",
+        "11-01 01:30",
+        "11-01 02:00",
+        "11-01 02:30",
+        "11-01 03:00",
+        "11-01 03:30",
+    ]
+    assert len(set(fall)) == len(fall)
+
+
+def test_closed_dates_and_closed_weekdays_have_no_slots() -> None:
+    hours = dict(EVERY_DAY_10_TO_12)
+    hours[6] = ()  # Sundays
+    rules = schedule(hours=hours, closed=frozenset({date(2026, 3, 4)}))
+    slots = free_slots(rules, [], BEFORE_SPRING, TORONTO)
+    days = {slot.astimezone(TORONTO).date() for slot in slots}
+    assert date(2026, 3, 4) not in days
+    assert date(2026, 3, 8) not in days  # a Sunday
+    assert date(2026, 3, 5) in days
+    start = local(date(2026, 3, 4), 10)
+    assert why_unavailable(rules, [], BEFORE_SPRING, TORONTO, start) is Unavailable.CLOSED
+
+
+def test_minimum_notice_hides_times_too_soon() -> None:
+    now = local(date(2026, 3, 3), 22)  # 10 p.m.; 12 h notice reaches 10 a.m. tomorrow
+    slots = free_slots(schedule(), [], now, TORONTO)
+    assert labels(slots)[0] == "03-04 10:00"
+    now = local(date(2026, 3, 3), 22, 1)
+    assert labels(free_slots(schedule(), [], now, TORONTO))[0] == "03-04 10:30"
+    too_soon = local(date(2026, 3, 4), 10)
+    assert why_unavailable(schedule(), [], now, TORONTO, too_soon) is Unavailable.TOO_SOON
+    assert why_unavailable(schedule(), [], now, TORONTO, now - timedelta(hours=1)) is (
+        Unavailable.PAST
+    )
+
+
+def test_horizon_ends_on_the_last_bookable_day() -> None:
+    now = local(date(2026, 3, 3), 9)
+    slots = free_slots(schedule(horizon_days=30), [], now, TORONTO)
+    assert slots[-1].astimezone(TORONTO).date() == date(2026, 4, 2)
+    beyond = local(date(2026, 4, 3), 10)
+    assert why_unavailable(schedule(), [], now, TORONTO, beyond) is Unavailable.TOO_FAR
+
+
+def test_a_booking_takes_its_slot_and_the_buffer_pushes_the_grid() -> None:
+    day = date(2026, 3, 3)
+    taken = Booked(local(day, 10, 30), local(day, 11))
+    slots = on(day, free_slots(schedule(), [taken], BEFORE_SPRING, TORONTO))
+    assert labels(slots) == ["03-03 10:00", "03-03 11:00", "03-03 11:30"]
+    assert why_unavailable(schedule(), [taken], BEFORE_SPRING, TORONTO, local(day, 10, 30)) is (
+        Unavailable.TAKEN
+    )
+    # With a 15 min buffer the grid is every 45 minutes, and a booking made off the
+    # grid (before the clinic changed its hours, say) keeps 15 minutes clear around it.
+    buffered = schedule(buffer=timedelta(minutes=15))
+    assert labels(on(day, free_slots(buffered, [], BEFORE_SPRING, TORONTO))) == [
+        "03-03 10:00",
+        "03-03 10:45",
+        "03-03 11:30",
+    ]
+    off_grid = Booked(local(day, 11), local(day, 11, 30))
+    assert labels(on(day, free_slots(buffered, [off_grid], BEFORE_SPRING, TORONTO))) == [
+        "03-03 10:00"
+    ]
+
+
+def test_capacity_allows_that_many_bookings_at_once() -> None:
+    day = date(2026, 3, 3)
+    one = Booked(local(day, 10), local(day, 10, 30))
+    two_rooms = schedule(capacity=2)
+    assert local(day, 10) in free_slots(two_rooms, [one], BEFORE_SPRING, TORONTO)
+    assert local(day, 10) not in free_slots(two_rooms, [one, one], BEFORE_SPRING, TORONTO)
+    assert why_unavailable(two_rooms, [one], BEFORE_SPRING, TORONTO, local(day, 10)) is None
+
+
+def test_nearest_free_times_surround_the_one_wanted() -> None:
+    day = date(2026, 3, 3)
+    slots = free_slots(schedule(), [], BEFORE_SPRING, TORONTO)
+    wanted = local(day, 11)
+    assert labels(nearest(slots, wanted, 3)) == ["03-03 10:30", "03-03 11:00", "03-03 11:30"]
+
+
+def test_labels_are_local_and_canadian() -> None:
+    instant = datetime(2026, 11, 24, 20, 30, tzinfo=UTC)
+    assert time_label(instant, TORONTO) == "3:30 p.m."
+    assert when_label(instant, TORONTO) == "Tue 24 Nov 2026 at 3:30 p.m."
+    assert time_label(datetime(2026, 11, 24, 17, tzinfo=UTC), TORONTO) == "12:00 p.m."
+
+
+def test_the_shipped_schedule_opens_on_weekdays_and_closes_on_christmas() -> None:
+    rules = load_content(PACKAGED_CONTENT).schedule
+    assert rules.length == timedelta(minutes=30)
+    assert rules.notice == timedelta(hours=12)
+    assert rules.horizon_days == 30
+    assert (rules.capacity, rules.per_patient) == (1, 1)
+    christmas = free_slots(
+        rules,
+        [],
+        datetime(2026, 12, 20, tzinfo=UTC),
+        TORONTO,
+        first_day=date(2026, 12, 25),
+        last_day=date(2026, 12, 25),
+    )
+    assert christmas == []
