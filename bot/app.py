@@ -8,7 +8,8 @@ from datetime import timedelta
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.housekeeping import forget_old_update_ids
+from bot.dispatcher import Dispatcher
+from bot.housekeeping import housekeeping
 from bot.processor import TransactionalUpdateProcessor
 from bot.settings import Settings
 from clinic.clock import Clock, utc_now
@@ -16,21 +17,32 @@ from clinic.content import load_content
 from db.engine import Database
 from handlers import publish_commands, register
 from handlers.context import ClinicContext, Services
+from handlers.notices import RENDERERS
 
 log = logging.getLogger(__name__)
 
 # Telegram asks bots to retry after a 429; the limiter waits `retry_after` this often.
 RATE_LIMIT_RETRIES = 3
+# How often the outbox is checked for due messages (updates that queue one wake it too).
+OUTBOX_TICK = timedelta(seconds=5)
 
 
-def build_application(settings: Settings, *, clock: Clock = utc_now) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    outbox_tick: timedelta = OUTBOX_TICK,
+) -> Application:  # type: ignore[type-arg]
     """The real bot: handlers, database, scheduler; started by the runner or by tests."""
+    staff_chat_id = settings.clinic.staff_chat_id
     services = Services(
         content=load_content(settings.clinic.clinic_content_dir),
         database=Database(settings.database.url),
         clock=clock,
         zone=settings.clinic.zone,
-        staff_chat_id=settings.clinic.staff_chat_id,
+        staff_chat_id=staff_chat_id,
+        # Without a staff group nobody could confirm, so bookings confirm at once.
+        staff_confirm=settings.clinic.booking_confirmation == "staff" and staff_chat_id is not None,
     )
     bot = ExtBot(
         token=settings.telegram.telegram_bot_token.get_secret_value(),
@@ -41,19 +53,24 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> Applicat
         get_updates_request=HTTPXRequest(),
         rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
     )
+    dispatcher = Dispatcher(bot, services, RENDERERS)
     application = (
         ApplicationBuilder()
         .bot(bot)
         .updater(None)  # bot.poller confirms updates only after they are committed
-        .concurrent_updates(TransactionalUpdateProcessor(services.database, clock))
+        .concurrent_updates(
+            TransactionalUpdateProcessor(services.database, clock, on_outbox=dispatcher.wake)
+        )
         .context_types(ContextTypes(context=ClinicContext))
         .build()
     )
     application.bot_data["services"] = services
+    application.bot_data["dispatcher"] = dispatcher
     register(application)
     assert application.job_queue is not None
+    application.job_queue.run_repeating(dispatcher.tick, interval=outbox_tick, first=0)
     application.job_queue.run_repeating(
-        forget_old_update_ids, interval=timedelta(hours=1), first=timedelta(minutes=1)
+        housekeeping, interval=timedelta(hours=1), first=timedelta(minutes=1)
     )
     return application
 
@@ -64,14 +81,18 @@ async def start_application(application: Application) -> None:  # type: ignore[t
     await application.initialize()
     await publish_commands(application.bot, services.content)
     if services.staff_chat_id is None:
-        log.warning("STAFF_CHAT_ID is not set: staff notifications are off")
+        log.warning(
+            "STAFF_CHAT_ID is not set: staff notifications are off, bookings confirm at once"
+        )
     await application.start()
 
 
 async def stop_application(application: Application) -> None:  # type: ignore[type-arg]
     """Stops the scheduler, waits for running handlers, closes connections."""
     services: Services = application.bot_data["services"]
+    dispatcher: Dispatcher = application.bot_data["dispatcher"]
     if application.running:
         await application.stop()
+    await dispatcher.close()
     await application.shutdown()
     await services.database.dispose()

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from telegram.ext import CallbackContext
 
+from db.outbox import forget_finished
 from db.updates import forget_processed_updates
 from handlers.context import Services
 
@@ -14,10 +15,15 @@ log = logging.getLogger(__name__)
 
 # Telegram keeps unconfirmed updates for 24 hours; a week leaves room for a long outage.
 KEEP_UPDATE_IDS = timedelta(days=7)
+# Sent and cancelled outbox rows are kept a while to answer "did it go out?"; the
+# message log keeps what the patient was sent for longer.
+KEEP_FINISHED_OUTBOX = timedelta(days=30)
 
 
-async def forget_old_update_ids(context: CallbackContext) -> None:  # type: ignore[type-arg]
+async def housekeeping(context: CallbackContext) -> None:  # type: ignore[type-arg]
     services: Services = context.bot_data["services"]
+    now = services.clock()
     async with services.database.transaction() as session:
-        removed = await forget_processed_updates(session, before=services.clock() - KEEP_UPDATE_IDS)
-    log.info("forgot processed update ids count=%s", removed)
+        updates = await forget_processed_updates(session, before=now - KEEP_UPDATE_IDS)
+        rows = await forget_finished(session, before=now - KEEP_FINISHED_OUTBOX)
+    log.info("housekeeping update_ids=%s outbox_rows=%s", updates, rows)

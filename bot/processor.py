@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,10 +48,19 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
     Different chats run concurrently, up to what the database can take.
     """
 
-    def __init__(self, database: Database, clock: Clock, max_concurrent_updates: int = 512):
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        max_concurrent_updates: int = 512,
+        *,
+        on_outbox: Callable[[], None] | None = None,
+    ):
         super().__init__(max_concurrent_updates)
         self._database = database
         self._clock = clock
+        # Called after a commit that queued messages due now.
+        self._on_outbox = on_outbox
         self._chats: dict[int, _ChatLock] = {}
 
     async def initialize(self) -> None:
@@ -106,13 +115,16 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
                 if scope.outcome is not Outcome.DONE:
                     raise _RollBack
                 await close_scope(scope)
-                return Outcome.DONE
         except _RollBack:
             pass
         finally:
             if scope is None and hasattr(coroutine, "close"):
                 coroutine.close()  # never started: say so rather than warn at exit
-        assert scope is not None  # only a handler's outcome gets here
+        assert scope is not None  # committed, or rolled back on a handler's outcome
+        if scope.outcome is Outcome.DONE:
+            if scope.wake_dispatcher and self._on_outbox is not None:
+                self._on_outbox()
+            return Outcome.DONE
         if scope.outcome is Outcome.RETRY:
             raise RetryLater(update.update_id)
         await self._record_failure(update, scope)

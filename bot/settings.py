@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -31,6 +31,7 @@ _HINTS = {
     "CLINIC_TIMEZONE": "use an IANA time zone name, e.g. America/Toronto",
     "CLINIC_CONTENT_DIR": "use a folder holding the files of clinic/content/ (clinic.toml, ...)",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
+    "BOOKING_CONFIRMATION": "use staff (staff confirm each booking) or instant",
 }
 
 
@@ -90,6 +91,8 @@ class ClinicSettings(BaseSettings):
     # A folder with the clinic's own clinic.toml, faq.toml, texts.toml and schedule.toml.
     clinic_content_dir: Path = PACKAGED_CONTENT
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # staff: a booking is a request until staff confirm it in the group; instant: booked.
+    booking_confirmation: Literal["staff", "instant"] = "staff"
 
     @field_validator("clinic_timezone")
     @classmethod
@@ -107,10 +110,12 @@ class ClinicSettings(BaseSettings):
             raise ValueError("not a folder")
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "booking_confirmation", mode="before")
     @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
+    def _case(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -156,3 +156,13 @@ def why_unavailable(
 def nearest(slots: Sequence[datetime], wanted: datetime, count: int) -> list[datetime]:
     """The `count` free times closest to the one the patient wanted, in time order."""
     return sorted(sorted(slots, key=lambda slot: abs(slot - wanted))[:count])
+
+
+# Reminders go out this long before a confirmed consultation.
+REMINDERS_BEFORE = (timedelta(hours=24), timedelta(hours=2))
+
+
+def reminder_times(starts_at: datetime, now: datetime) -> list[tuple[int, datetime]]:
+    """(hours before, due instant) of each reminder still ahead; past ones are skipped."""
+    due = [(int(before.total_seconds() // 3600), starts_at - before) for before in REMINDERS_BEFORE]
+    return [(hours, at) for hours, at in due if at > now]

@@ -21,7 +21,7 @@ class Flow:
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
-    def go(self, name: str | None, step: str | None = None, **data: Any) -> None:
+    def go(self, name: str | None, step: str | None = None, /, **data: Any) -> None:
         """Moves to a step, keeping the answers when staying in the same flow."""
         if name != self.name:
             self.data = {}

@@ -14,10 +14,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import text
 
 from db.types import UTCDateTime
 
@@ -99,3 +101,96 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# An appointment in one of these statuses holds its time; the others free it.
+ACTIVE_STATUSES = ("requested", "confirmed")
+_ACTIVE = text("status IN ('requested', 'confirmed')")
+
+
+class Appointment(Base):
+    """A free consultation, from the request to its end (declined, cancelled, held)."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('requested', 'confirmed', 'declined', 'cancelled', 'completed', 'no_show')",
+            name="status",
+        ),
+        CheckConstraint("cancelled_by IN ('patient', 'staff')", name="cancelled_by"),
+        CheckConstraint("seat >= 0", name="seat"),
+        # The database, not only the code, refuses a double booking: each active
+        # appointment holds one seat of its start time, and the code hands out seats
+        # 0 .. capacity-1 only. Two transactions racing for the same seat: one fails.
+        Index(
+            "uq_appointment_active_slot",
+            "starts_at",
+            "seat",
+            unique=True,
+            postgresql_where=_ACTIVE,
+            sqlite_where=_ACTIVE,
+        ),
+        Index("ix_appointment_patient_status", "patient_id", "status"),
+        Index("ix_appointment_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    seat: Mapped[int] = mapped_column(SmallInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    # As the patient gave them for this booking.
+    name: Mapped[str] = mapped_column(String(128))
+    phone: Mapped[str] = mapped_column(String(20))
+    rescheduled_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL")
+    )
+    # The staff member who confirmed or declined, and when.
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(8))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The patient pressed "I'll be there" on a reminder.
+    attendance_confirmed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message to send at a time: reminders, nudges, notices to the staff group.
+
+    The dispatcher sends due rows and marks each sent in the same transaction that
+    locked it, so a restart neither loses nor repeats one; cancelling an appointment
+    cancels its pending rows in the cancelling transaction.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name="status"),
+        Index(
+            "ix_outbox_pending_due",
+            "due_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_outbox_appointment_id", "appointment_id"),
+        Index("ix_outbox_patient_id", "patient_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # What to render (a reminder, a staff card, ...); the renderer reads the rows it needs.
+    kind: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # Set for messages to a patient: they stop when the patient blocks the bot.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE")
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]

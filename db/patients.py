@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import upsert_insert
@@ -52,4 +52,23 @@ async def upsert_patient(
 async def set_reachable(session: AsyncSession, *, telegram_id: int, reachable: bool) -> None:
     await session.execute(
         update(Patient).where(Patient.telegram_id == telegram_id).values(reachable=reachable)
+    )
+
+
+async def saved_phone(session: AsyncSession, *, patient_id: int) -> str | None:
+    """The number the patient gave last time, offered again at the next booking."""
+    phone = await session.scalar(select(Patient.phone).where(Patient.id == patient_id))
+    return phone
+
+
+async def save_phone(session: AsyncSession, *, patient_id: int, phone: str) -> None:
+    await session.execute(update(Patient).where(Patient.id == patient_id).values(phone=phone))
+
+
+async def chat_of(session: AsyncSession, *, patient_id: int) -> int:
+    """The patient's private chat with the bot, whose id is their Telegram user id."""
+    return int(
+        (
+            await session.execute(select(Patient.telegram_id).where(Patient.id == patient_id))
+        ).scalar_one()
     )

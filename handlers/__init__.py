@@ -6,15 +6,18 @@ from telegram import Bot, BotCommand
 from telegram.ext import Application
 
 from clinic.content import Content
-from handlers import fallback, info, menu, reachability
+from handlers import booking, fallback, info, menu, my_appointments, reachability, staff
 
 # Shown in Telegram's command menu, described by the [commands] texts.
-COMMANDS = ("start", "contact", "help")
+COMMANDS = ("start", "book", "appointments", "contact", "help")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     menu.register(application)
     info.register(application)
+    booking.register(application)
+    my_appointments.register(application)
+    staff.register(application)
     reachability.register(application)
     # Last: catches whatever no flow above claimed.
     fallback.register(application)

@@ -44,6 +44,9 @@ class UpdateScope:
     log: list[LogEntry] = field(default_factory=list)
     outcome: Outcome = Outcome.DONE
     button_answered: bool = False
+    # Set when the update queued a message that is due now: the dispatcher then sends
+    # it right after the commit instead of at its next tick.
+    wake_dispatcher: bool = False
 
 
 CURRENT_SCOPE: ContextVar[UpdateScope | None] = ContextVar("clinic_update_scope", default=None)
@@ -58,6 +61,8 @@ class Services:
     clock: Clock
     zone: ZoneInfo
     staff_chat_id: int | None
+    # Whether staff confirm each booking; if not, bookings are confirmed at once.
+    staff_confirm: bool
 
 
 def _private_patient(update: Update) -> bool:

@@ -50,7 +50,9 @@ async def old_button(update: Update, context: ClinicContext) -> None:
     """Answers a button no handler knows (an old message, or forged data)."""
     notice = context.text("fallback.old_button")
     await answer_button(update, context, notice)
-    await reshow_current_step(update, context, notice)
+    chat = update.effective_chat
+    if chat is not None and chat.type == "private":
+        await reshow_current_step(update, context, notice)
 
 
 async def on_error(update: object, context: ClinicContext) -> None:
@@ -105,4 +107,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(old_button),
         ]
     )
-    application.add_error_handler(on_error)  # type: ignore[arg-type]
+    application.add_error_handler(on_error)

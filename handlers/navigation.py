@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import filters
 
-from handlers.context import ClinicContext
+from handlers.callbacks import APPOINTMENTS
+from handlers.context import CURRENT_SCOPE, ClinicContext
 from handlers.replies import send, show
 
 # Callback data of the main menu's buttons. Flows not built yet answer "coming soon".
@@ -17,7 +19,7 @@ BOOK = "menu:book"
 AFTERCARE = "menu:aftercare"
 CONTACT = "menu:contact"
 # Menu entries whose flows are not built yet; each has a coming_soon.<name> text.
-COMING_SOON = ("candidacy", "book", "aftercare")
+COMING_SOON = ("candidacy", "aftercare")
 
 Reshow = Callable[[Update, ClinicContext], Awaitable[None]]
 # flow name -> how to show its current step again as a new message
@@ -39,6 +41,7 @@ def menu_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
         ("menu.about", ABOUT),
         ("menu.candidacy", CANDIDACY),
         ("menu.book", BOOK),
+        ("menu.appointments", APPOINTMENTS),
         ("menu.aftercare", AFTERCARE),
         ("menu.contact", CONTACT),
     ]
@@ -75,3 +78,21 @@ async def reshow_current_step(update: Update, context: ClinicContext, notice: st
         return
     await send(update, context, notice)
     await reshow(update, context)
+
+
+class AtStep(filters.MessageFilter):
+    """Lets a message through only while the patient is at one of these steps of a flow.
+
+    Filters run inside the update's transaction, so the flow state read at its start
+    decides: typed text goes to the step waiting for it, or else to the fallback.
+    """
+
+    def __init__(self, flow: str, *steps: str) -> None:
+        super().__init__(name=f"AtStep({flow}, {', '.join(steps)})")
+        self._flow, self._steps = flow, steps
+
+    def filter(self, message: Message) -> bool:
+        scope = CURRENT_SCOPE.get()
+        return (
+            scope is not None and scope.flow.name == self._flow and scope.flow.step in self._steps
+        )

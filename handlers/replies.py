@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -10,7 +16,8 @@ from db.messages import Direction, LogEntry
 from handlers.context import ClinicContext
 
 
-def _log_out(context: ClinicContext, kind: str, message: Message) -> None:
+def log_sent(context: ClinicContext, kind: str, message: Message) -> None:
+    """Adds a message the bot sent to the patient's conversation log."""
     scope = context.scope
     text = message.text if message.text is not None else message.caption
     if message.contact is not None:
@@ -33,7 +40,7 @@ async def send(
     update: Update,
     context: ClinicContext,
     text: str,
-    keyboard: InlineKeyboardMarkup | None = None,
+    keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
 ) -> Message:
     """Sends a new message to the chat the update came from."""
     await answer_button(update, context)
@@ -42,7 +49,7 @@ async def send(
     message = await context.bot.send_message(
         chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
     )
-    _log_out(context, "text", message)
+    log_sent(context, "text", message)
     return message
 
 
@@ -70,7 +77,7 @@ async def show(
             # Otherwise the message is gone or too old to edit: send a fresh one.
         else:
             if isinstance(edited, Message):
-                _log_out(context, "edit", edited)
+                log_sent(context, "edit", edited)
             return
     await send(update, context, text, keyboard)
 
@@ -84,4 +91,4 @@ async def send_contact_card(update: Update, context: ClinicContext) -> None:
     message = await context.bot.send_contact(
         chat.id, phone_number=clinic.phone_e164, first_name=name
     )
-    _log_out(context, "contact_card", message)
+    log_sent(context, "contact_card", message)

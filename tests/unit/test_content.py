@@ -38,7 +38,7 @@ def test_shipped_content_loads() -> None:
 def test_texts_fill_in_the_clinic_and_the_name() -> None:
     texts = load_content().texts
     assert texts("menu.greeting", first_name="Ana").startswith("Hi Ana!")
-    assert "+1 905-929-3134" in texts("coming_soon.book")
+    assert "+1 905-929-3134" in texts("contact.text")
 
 
 def test_a_missing_text_names_its_key() -> None:

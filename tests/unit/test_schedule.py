@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from icalendar import Calendar
+
+from clinic.calendar_file import consultation_ics
 from clinic.content import PACKAGED_CONTENT, load_content
-from clinic.schedule import Booked, Schedule, Unavailable, free_slots, nearest, why_unavailable
+from clinic.schedule import (
+    Booked,
+    Schedule,
+    Unavailable,
+    free_slots,
+    nearest,
+    reminder_times,
+    why_unavailable,
+)
 from clinic.when import time_label, when_label
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -170,3 +181,34 @@ def test_the_shipped_schedule_opens_on_weekdays_and_closes_on_christmas() -> Non
         last_day=date(2026, 12, 25),
     )
     assert christmas == []
+
+
+def test_reminders_a_day_and_two_hours_before_skip_those_already_past() -> None:
+    starts = datetime(2026, 11, 25, 15, tzinfo=UTC)
+    both = reminder_times(starts, datetime(2026, 11, 23, tzinfo=UTC))
+    assert both == [
+        (24, datetime(2026, 11, 24, 15, tzinfo=UTC)),
+        (2, datetime(2026, 11, 25, 13, tzinfo=UTC)),
+    ]
+    assert reminder_times(starts, datetime(2026, 11, 25, 1, tzinfo=UTC)) == [
+        (2, datetime(2026, 11, 25, 13, tzinfo=UTC))
+    ]
+    assert reminder_times(starts, datetime(2026, 11, 25, 14, tzinfo=UTC)) == []
+
+
+def test_the_calendar_file_holds_the_instant_in_utc() -> None:
+    starts = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
+    data = consultation_ics(
+        uid="appointment-7@clinic",
+        starts_at=starts.astimezone(TORONTO),
+        ends_at=starts + timedelta(minutes=30),
+        summary="Free consultation",
+        description="Bring your questions.",
+        location="",
+        now=datetime(2026, 11, 23, tzinfo=UTC),
+    )
+    event = next(iter(Calendar.from_ical(data).walk("VEVENT")))
+    assert event.decoded("dtstart") == starts
+    assert event.decoded("dtstart").tzinfo is not None
+    assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(minutes=30)
+    assert str(event["summary"]) == "Free consultation"

@@ -1,0 +1,219 @@
+"""Appointments: booking a seat of a time, and moving through the statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinic.schedule import Booked
+from db.models import ACTIVE_STATUSES, Appointment
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    """An appointment as the handlers show it."""
+
+    id: int
+    patient_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    name: str
+    phone: str
+    rescheduled_from_id: int | None
+    decided_by: str | None
+    decided_at: datetime | None
+    cancelled_by: str | None
+    cancel_reason: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+def _view(row: Appointment) -> AppointmentView:
+    return AppointmentView(
+        id=row.id,
+        patient_id=row.patient_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        status=row.status,
+        name=row.name,
+        phone=row.phone,
+        rescheduled_from_id=row.rescheduled_from_id,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        cancelled_by=row.cancelled_by,
+        cancel_reason=row.cancel_reason,
+    )
+
+
+async def booked_between(session: AsyncSession, *, start: datetime, end: datetime) -> list[Booked]:
+    """Active appointments that start in [start - 1 day, end]: what holds those times."""
+    rows = await session.execute(
+        select(Appointment.starts_at, Appointment.ends_at).where(
+            Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.starts_at >= start - timedelta(days=1),
+            Appointment.starts_at <= end,
+        )
+    )
+    return [Booked(starts_at, ends_at) for starts_at, ends_at in rows]
+
+
+async def upcoming_for_patient(
+    session: AsyncSession, *, patient_id: int, now: datetime
+) -> list[AppointmentView]:
+    """The patient's requested and confirmed appointments that have not started yet."""
+    rows = await session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.starts_at > now,
+        )
+        .order_by(Appointment.starts_at)
+    )
+    return [_view(row) for row in rows]
+
+
+async def find(
+    session: AsyncSession, *, appointment_id: int, patient_id: int | None = None
+) -> AppointmentView | None:
+    """Reads and locks an appointment; with patient_id, only if it is that patient's own."""
+    query = select(Appointment).where(Appointment.id == appointment_id)
+    if patient_id is not None:
+        query = query.where(Appointment.patient_id == patient_id)
+    row = (await session.scalars(query.with_for_update())).one_or_none()
+    return None if row is None else _view(row)
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    patient_id: int,
+    starts_at: datetime,
+    length: timedelta,
+    capacity: int,
+    name: str,
+    phone: str,
+    status: str,
+    now: datetime,
+    rescheduled_from_id: int | None = None,
+) -> AppointmentView | None:
+    """Takes a free seat of `starts_at`; None when every seat is taken (a race lost).
+
+    The insert runs in a savepoint, so a lost race leaves the update's transaction
+    usable: the patient is still answered, with other times.
+    """
+    used = set(
+        await session.scalars(
+            select(Appointment.seat).where(
+                Appointment.starts_at == starts_at, Appointment.status.in_(ACTIVE_STATUSES)
+            )
+        )
+    )
+    seat = next((seat for seat in range(capacity) if seat not in used), None)
+    if seat is None:
+        return None
+    row = Appointment(
+        patient_id=patient_id,
+        starts_at=starts_at,
+        ends_at=starts_at + length,
+        seat=seat,
+        status=status,
+        name=name,
+        phone=phone,
+        rescheduled_from_id=rescheduled_from_id,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return _view(row)
+
+
+async def change_status(
+    session: AsyncSession,
+    *,
+    appointment_id: int,
+    status: str,
+    now: datetime,
+    decided_by: str | None = None,
+    cancelled_by: str | None = None,
+    cancel_reason: str | None = None,
+) -> AppointmentView:
+    row = await session.get_one(Appointment, appointment_id)
+    row.status = status
+    row.updated_at = now
+    if decided_by is not None:
+        row.decided_by, row.decided_at = decided_by, now
+    if cancelled_by is not None:
+        row.cancelled_by, row.cancel_reason = cancelled_by, cancel_reason
+    return _view(row)
+
+
+async def confirm_attendance(session: AsyncSession, *, appointment_id: int, now: datetime) -> None:
+    row = await session.get_one(Appointment, appointment_id)
+    row.attendance_confirmed_at = now
+
+
+async def count_active(session: AsyncSession, *, patient_id: int, now: datetime) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Appointment)
+            .where(
+                Appointment.patient_id == patient_id,
+                Appointment.status.in_(ACTIVE_STATUSES),
+                Appointment.starts_at > now,
+            )
+        )
+        or 0
+    )
+
+
+class _Lost(Exception):
+    """The new time was taken: undo the cancellation of the old one too."""
+
+
+async def reschedule(
+    session: AsyncSession,
+    *,
+    old_id: int,
+    starts_at: datetime,
+    length: timedelta,
+    capacity: int,
+    status: str,
+    now: datetime,
+) -> AppointmentView | None:
+    """Frees the old time and takes the new one, both or neither; None if it was taken."""
+    old = await session.get_one(Appointment, old_id)
+    try:
+        async with session.begin_nested():
+            old.status, old.updated_at = "cancelled", now
+            old.cancelled_by, old.cancel_reason = "patient", "rescheduled"
+            await session.flush()
+            new = await book(
+                session,
+                patient_id=old.patient_id,
+                starts_at=starts_at,
+                length=length,
+                capacity=capacity,
+                name=old.name,
+                phone=old.phone,
+                status=status,
+                now=now,
+                rescheduled_from_id=old.id,
+            )
+            if new is None:
+                raise _Lost
+    except _Lost:
+        return None
+    return new

@@ -1,0 +1,58 @@
+"""Callback data of the booking, appointment and staff buttons, built and read in one place.
+
+Data carries short ids only; every handler checks them against the database, so a
+forged button can do no more than a real one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+BOOK_WEEK = "book:w:"  # + week offset
+BOOK_DAY = "book:d:"  # + YYYY-MM-DD
+BOOK_TIME = "book:t:"  # + YYYYMMDDHHMM in UTC
+BOOK_NAME_OK = "book:name"
+BOOK_NAME_CHANGE = "book:rename"
+BOOK_BACK = "book:back"
+BOOK_CONFIRM = "book:ok"
+APPOINTMENTS = "appt:list"
+RESCHEDULE = "appt:r:"  # + appointment id
+CANCEL = "appt:c:"  # + appointment id
+CANCEL_REASON = "appt:x:"  # + appointment id + ":" + reason number (0: none)
+THERE = "appt:y:"  # + appointment id: "I'll be there"
+STAFF_CONFIRM = "staff:ok:"  # + appointment id
+STAFF_DECLINE = "staff:no:"  # + appointment id
+
+_UTC_MINUTE = "%Y%m%d%H%M"
+
+
+def pattern(prefix: str, tail: str) -> str:
+    return f"^{re.escape(prefix)}{tail}$"
+
+
+def slot_data(start: datetime) -> str:
+    return BOOK_TIME + start.astimezone(UTC).strftime(_UTC_MINUTE)
+
+
+def parse_slot(data: str) -> datetime | None:
+    try:
+        return datetime.strptime(data.removeprefix(BOOK_TIME), _UTC_MINUTE).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def day_data(day: date) -> str:
+    return BOOK_DAY + day.isoformat()
+
+
+def parse_day(data: str) -> date | None:
+    try:
+        return date.fromisoformat(data.removeprefix(BOOK_DAY))
+    except ValueError:
+        return None
+
+
+def trailing_id(data: str) -> int:
+    """The appointment id at the end of `prefix<id>` (patterns guarantee the digits)."""
+    return int(data.rsplit(":", 1)[1])

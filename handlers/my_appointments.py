@@ -1,0 +1,220 @@
+"""My appointments: the patient's upcoming consultations, to cancel or attend."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from clinic.when import day_label, when_label
+from db import appointments, outbox
+from db.appointments import AppointmentView
+from handlers.callbacks import (
+    APPOINTMENTS,
+    CANCEL,
+    CANCEL_REASON,
+    RESCHEDULE,
+    THERE,
+    pattern,
+    trailing_id,
+)
+from handlers.context import ClinicContext
+from handlers.navigation import BOOK, AtStep, back_to_menu, back_to_menu_button, reshows
+from handlers.notices import to_staff
+from handlers.replies import answer_button, send, show
+
+FLOW = "appointments"
+LIST, CANCELLING = "list", "cancel"
+# Reasons offered as buttons, by number in the callback data; 0 is "just cancel".
+REASONS = ("reason_cant_make_it", "reason_unwell", "reason_changed_mind")
+MAX_REASON = 300
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarkup]:
+    assert context.scope.patient_id is not None
+    upcoming = await appointments.upcoming_for_patient(
+        context.session, patient_id=context.scope.patient_id, now=context.scope.now
+    )
+    if not upcoming:
+        book = InlineKeyboardButton(context.text("appointments.book"), callback_data=BOOK)
+        return context.text("appointments.none"), InlineKeyboardMarkup(
+            [[book], [back_to_menu_button(context)]]
+        )
+    zone = context.services.zone
+    lines = [context.text("appointments.title")]
+    rows = []
+    for appointment in upcoming:
+        status = context.text(f"appointments.{appointment.status}")
+        lines.append(f"📅 {when_label(appointment.starts_at, zone)}\n{status}")
+        day = day_label(appointment.starts_at.astimezone(zone).date())
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    context.text("appointments.reschedule", day=day),
+                    callback_data=f"{RESCHEDULE}{appointment.id}",
+                ),
+                InlineKeyboardButton(
+                    context.text("appointments.cancel", day=day),
+                    callback_data=f"{CANCEL}{appointment.id}",
+                ),
+            ]
+        )
+    rows.append([back_to_menu_button(context)])
+    return "\n\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def show_list(update: Update, context: ClinicContext, notice: str | None = None) -> None:
+    """Lists the upcoming consultations, each with Move and Cancel."""
+    context.flow.go(FLOW, LIST)
+    text, keyboard = await _list_screen(context)
+    if notice:
+        await answer_button(update, context, notice[:200])
+        text = f"{notice}\n\n{text}"
+    await show(update, context, text, keyboard)
+
+
+async def list_appointments(update: Update, context: ClinicContext) -> None:
+    """Lists the upcoming consultations."""
+    await show_list(update, context)
+
+
+async def _own_upcoming(context: ClinicContext, appointment_id: int) -> AppointmentView | None:
+    """The patient's own active appointment still ahead; None for anyone else's."""
+    appointment = await appointments.find(
+        context.session, appointment_id=appointment_id, patient_id=context.scope.patient_id
+    )
+    if appointment is None or not appointment.active or appointment.starts_at <= context.scope.now:
+        return None
+    return appointment
+
+
+def _reason_screen(
+    context: ClinicContext, appointment: AppointmentView
+) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [
+        [
+            InlineKeyboardButton(
+                context.text(f"appointments.{key}"),
+                callback_data=f"{CANCEL_REASON}{appointment.id}:{number}",
+            )
+        ]
+        for number, key in enumerate(REASONS, start=1)
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                context.text("appointments.no_reason"),
+                callback_data=f"{CANCEL_REASON}{appointment.id}:0",
+            )
+        ]
+    )
+    rows.append(
+        [InlineKeyboardButton(context.text("appointments.keep"), callback_data=APPOINTMENTS)]
+    )
+    when = when_label(appointment.starts_at, context.services.zone)
+    return context.text("appointments.ask_reason", when=when), InlineKeyboardMarkup(rows)
+
+
+async def ask_cancel(update: Update, context: ClinicContext) -> None:
+    """Asks for an optional reason before cancelling."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    appointment = await _own_upcoming(context, trailing_id(query.data))
+    if appointment is None:
+        await show_list(update, context, context.text("appointments.not_available"))
+        return
+    context.flow.go(FLOW, CANCELLING, appointment=appointment.id)
+    await show(update, context, *_reason_screen(context, appointment))
+
+
+async def cancel_with_button(update: Update, context: ClinicContext) -> None:
+    """Cancels with the reason on the button (or none)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    appointment_id, number = (
+        int(part) for part in query.data.removeprefix(CANCEL_REASON).split(":")
+    )
+    reason = None
+    if 1 <= number <= len(REASONS):
+        reason = context.text(f"appointments.{REASONS[number - 1]}")
+    await _cancel(update, context, appointment_id, reason)
+
+
+async def cancel_with_text(update: Update, context: ClinicContext) -> None:
+    """Cancels with the reason the patient typed."""
+    assert update.message is not None and update.message.text is not None
+    reason = " ".join(update.message.text.split())[:MAX_REASON]
+    await _cancel(update, context, int(context.flow.data.get("appointment", 0)), reason)
+
+
+async def _cancel(
+    update: Update, context: ClinicContext, appointment_id: int, reason: str | None
+) -> None:
+    appointment = await _own_upcoming(context, appointment_id)
+    if appointment is None:
+        await show_list(update, context, context.text("appointments.not_available"))
+        return
+    cancelled = await appointments.change_status(
+        context.session,
+        appointment_id=appointment.id,
+        status="cancelled",
+        now=context.scope.now,
+        cancelled_by="patient",
+        cancel_reason=reason,
+    )
+    await outbox.cancel_pending(context.session, appointment_id=appointment.id)
+    to_staff(context, "staff_cancelled", cancelled)
+    context.flow.reset()
+    when = when_label(appointment.starts_at, context.services.zone)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(context.text("appointments.book_again"), callback_data=BOOK)],
+            [back_to_menu_button(context)],
+        ]
+    )
+    await show(update, context, context.text("appointments.cancelled", when=when), keyboard)
+
+
+async def there(update: Update, context: ClinicContext) -> None:
+    """Records "I'll be there" from a reminder."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    appointment = await _own_upcoming(context, trailing_id(query.data))
+    if appointment is None or appointment.status != "confirmed":
+        await show_list(update, context, context.text("appointments.not_available"))
+        return
+    await appointments.confirm_attendance(
+        context.session, appointment_id=appointment.id, now=context.scope.now
+    )
+    when = when_label(appointment.starts_at, context.services.zone)
+    await send(
+        update, context, context.text("appointments.see_you", when=when), back_to_menu(context)
+    )
+
+
+@reshows(FLOW)
+async def reshow(update: Update, context: ClinicContext) -> None:
+    if context.flow.step == CANCELLING:
+        appointment = await _own_upcoming(context, int(context.flow.data.get("appointment", 0)))
+        if appointment is not None:
+            await send(update, context, *_reason_screen(context, appointment))
+            return
+    context.flow.go(FLOW, LIST)
+    await send(update, context, *await _list_screen(context))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    patient_text = PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    application.add_handlers(
+        [
+            CommandHandler("appointments", list_appointments, filters=PRIVATE),
+            CallbackQueryHandler(list_appointments, pattern=f"^{APPOINTMENTS}$"),
+            CallbackQueryHandler(ask_cancel, pattern=pattern(CANCEL, r"\d{1,18}")),
+            CallbackQueryHandler(
+                cancel_with_button, pattern=pattern(CANCEL_REASON, r"\d{1,18}:\d")
+            ),
+            CallbackQueryHandler(there, pattern=pattern(THERE, r"\d{1,18}")),
+            MessageHandler(patient_text & AtStep(FLOW, CANCELLING), cancel_with_text),
+        ]
+    )

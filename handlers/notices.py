@@ -1,0 +1,307 @@
+"""Messages sent outside the patient's own turn: staff cards, decisions, reminders.
+
+Handlers queue them in the outbox inside the update's transaction; the dispatcher
+renders each one here when it is due, from what the database holds then, so a
+reminder for an appointment cancelled in the meantime renders to nothing.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from clinic.calendar_file import consultation_ics
+from clinic.phone import display_phone
+from clinic.schedule import reminder_times
+from clinic.when import when_label
+from db import appointments, outbox
+from db.appointments import AppointmentView
+from db.outbox import Due
+from db.patients import chat_of
+from handlers.callbacks import (
+    BOOK_WEEK,
+    CANCEL,
+    RESCHEDULE,
+    STAFF_CONFIRM,
+    STAFF_DECLINE,
+    THERE,
+)
+from handlers.context import ClinicContext, Services
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Telegram message: text with buttons, or a document with the text as caption."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+    document: tuple[str, bytes] | None = None  # (file name, content)
+
+
+Render = Callable[[AsyncSession, Services, Due, datetime], Awaitable[Outgoing | None]]
+# outbox kind -> how to render it; None means the message is no longer wanted.
+RENDERERS: dict[str, Render] = {}
+
+
+def renders(kind: str) -> Callable[[Render], Render]:
+    def register(function: Render) -> Render:
+        RENDERERS[kind] = function
+        return function
+
+    return register
+
+
+# -- queueing, inside the update's transaction -----------------------------------------
+
+
+def to_staff(context: ClinicContext, kind: str, appointment: AppointmentView) -> None:
+    """Posts to the staff group as soon as the update commits (if a group is set)."""
+    staff_chat_id = context.services.staff_chat_id
+    if staff_chat_id is None:
+        return
+    scope = context.scope
+    outbox.enqueue(
+        scope.session,
+        kind=kind,
+        chat_id=staff_chat_id,
+        appointment_id=appointment.id,
+        due_at=scope.now,
+        now=scope.now,
+    )
+    scope.wake_dispatcher = True
+
+
+async def to_patient(
+    context: ClinicContext,
+    kind: str,
+    appointment: AppointmentView,
+    due_at: datetime | None = None,
+    **payload: str | int,
+) -> None:
+    """Sends to the patient's chat when due (now, by default)."""
+    scope = context.scope
+    outbox.enqueue(
+        scope.session,
+        kind=kind,
+        chat_id=await chat_of(scope.session, patient_id=appointment.patient_id),
+        patient_id=appointment.patient_id,
+        appointment_id=appointment.id,
+        payload=dict(payload),
+        due_at=due_at or scope.now,
+        now=scope.now,
+    )
+    if due_at is None:
+        scope.wake_dispatcher = True
+
+
+async def after_confirmation(context: ClinicContext, appointment: AppointmentView) -> None:
+    """The confirmation, its calendar file, and the reminders still ahead."""
+    await to_patient(context, "confirmed", appointment)
+    await to_patient(context, "ics", appointment)
+    for hours, due_at in reminder_times(appointment.starts_at, context.scope.now):
+        await to_patient(
+            context,
+            "reminder",
+            appointment,
+            due_at=due_at,
+            hours=hours,
+            starts_at=appointment.starts_at.isoformat(),
+        )
+
+
+# -- the staff card ---------------------------------------------------------------------
+
+
+async def staff_card(
+    session: AsyncSession, services: Services, appointment: AppointmentView
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The card staff see for an appointment, with buttons while it awaits a decision."""
+    texts, zone = services.content.texts, services.zone
+    if appointment.rescheduled_from_id is not None:
+        old = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        old_when = when_label(old.starts_at, zone) if old else "?"
+        header = texts("staff.rescheduled", old_when=old_when)
+    elif appointment.status == "requested" or appointment.decided_by is not None:
+        header = texts("staff.request")
+    else:
+        header = texts("staff.booked")
+    body = texts(
+        "staff.card",
+        name=html.escape(appointment.name),
+        patient_phone=display_phone(appointment.phone),
+        when=when_label(appointment.starts_at, zone),
+        prescreen=texts("staff.no_prescreen"),
+    )
+    parts = [header, body]
+    if appointment.decided_by is not None and appointment.decided_at is not None:
+        key = "staff.declined_by" if appointment.status == "declined" else "staff.confirmed_by"
+        by = html.escape(appointment.decided_by)
+        parts.append(texts(key, staff=by, when=when_label(appointment.decided_at, zone)))
+    if appointment.status == "cancelled":
+        parts.append(texts("staff.cancelled_note"))
+    keyboard = None
+    if appointment.status == "requested":
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts("staff.confirm"), callback_data=f"{STAFF_CONFIRM}{appointment.id}"
+                    ),
+                    InlineKeyboardButton(
+                        texts("staff.decline"), callback_data=f"{STAFF_DECLINE}{appointment.id}"
+                    ),
+                ]
+            ]
+        )
+    return "\n\n".join(parts), keyboard
+
+
+# -- renderers ----------------------------------------------------------------------------
+
+
+async def _appointment(session: AsyncSession, due: Due) -> AppointmentView | None:
+    if due.appointment_id is None:
+        return None
+    return await appointments.find(session, appointment_id=due.appointment_id)
+
+
+@renders("staff_card")
+async def render_staff_card(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None:
+        return None
+    text, keyboard = await staff_card(session, services, appointment)
+    return Outgoing(text, keyboard)
+
+
+@renders("staff_cancelled")
+async def render_staff_cancelled(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None:
+        return None
+    texts = services.content.texts
+    return Outgoing(
+        texts(
+            "staff.cancelled",
+            name=html.escape(appointment.name),
+            patient_phone=display_phone(appointment.phone),
+            when=when_label(appointment.starts_at, services.zone),
+            reason=html.escape(appointment.cancel_reason or texts("staff.no_reason")),
+        )
+    )
+
+
+def _confirmed_text(services: Services, appointment: AppointmentView) -> str:
+    key = (
+        "notices.confirmed_with_address" if services.content.clinic.address else "notices.confirmed"
+    )
+    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    return services.content.texts(
+        key, when=when_label(appointment.starts_at, services.zone), minutes=str(minutes)
+    )
+
+
+@renders("confirmed")
+async def render_confirmed(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None or appointment.status != "confirmed":
+        return None
+    texts = services.content.texts
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("notices.reschedule"), callback_data=f"{RESCHEDULE}{appointment.id}"
+                ),
+                InlineKeyboardButton(
+                    texts("notices.cancel"), callback_data=f"{CANCEL}{appointment.id}"
+                ),
+            ]
+        ]
+    )
+    return Outgoing(_confirmed_text(services, appointment), keyboard)
+
+
+@renders("ics")
+async def render_ics(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None or appointment.status != "confirmed":
+        return None
+    texts, clinic = services.content.texts, services.content.clinic
+    data = consultation_ics(
+        uid=f"appointment-{appointment.id}@clinic-bot",
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        summary=texts("notices.ics_summary"),
+        description=texts("notices.ics_description"),
+        location=clinic.address,
+        now=now,
+    )
+    return Outgoing(texts("notices.ics_caption"), document=("consultation.ics", data))
+
+
+@renders("declined")
+async def render_declined(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None or appointment.status != "declined":
+        return None
+    texts = services.content.texts
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts("notices.choose_another"), callback_data=f"{BOOK_WEEK}0")]]
+    )
+    when = when_label(appointment.starts_at, services.zone)
+    return Outgoing(texts("notices.declined", when=when), keyboard)
+
+
+@renders("reminder")
+async def render_reminder(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if (
+        appointment is None
+        or appointment.status != "confirmed"
+        or due.payload.get("starts_at") != appointment.starts_at.isoformat()
+    ):
+        return None
+    texts = services.content.texts
+    hours = int(due.payload.get("hours", 24))
+    when = when_label(appointment.starts_at, services.zone)
+    text = (
+        texts("notices.reminder_day", when=when)
+        if hours >= 24
+        else texts("notices.reminder_hours", when=when, hours=str(hours))
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("notices.there"), callback_data=f"{THERE}{appointment.id}"
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    texts("notices.reschedule"), callback_data=f"{RESCHEDULE}{appointment.id}"
+                ),
+                InlineKeyboardButton(
+                    texts("notices.cancel"), callback_data=f"{CANCEL}{appointment.id}"
+                ),
+            ],
+        ]
+    )
+    return Outgoing(text, keyboard)
