@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from telegram.ext import Application
 from bot.app import build_application, start_application, stop_application
 from bot.poller import Poller
 from bot.settings import ClinicSettings, DatabaseSettings, Settings, TelegramSettings
+from clinic.clock import Clock, utc_now
 from db.engine import Database
 from db.schema import upgrade_to_head
 from tests.botapi.server import TOKEN, StandIn, User
@@ -86,8 +88,29 @@ class RunningBot:
     standin: StandIn
 
 
-async def start_bot(standin: StandIn, database_url: str) -> tuple[RunningBot, Any]:
-    application = build_application(make_settings(standin, database_url))
+class FakeClock:
+    """The bot's clock in tests: stands still until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+async def start_bot(
+    standin: StandIn, database_url: str, *, clock: Clock = utc_now, **clinic: Any
+) -> tuple[RunningBot, Any]:
+    """Starts the real Application on the stand-in; returns it and how to stop it."""
+    application = build_application(
+        make_settings(standin, database_url, **clinic),
+        clock=clock,
+        # Tests move the clock and expect due messages promptly.
+        outbox_tick=timedelta(seconds=0.05),
+    )
     database = application.bot_data["services"].database
     await upgrade_to_head(database.engine)
     await start_application(application)

@@ -63,6 +63,8 @@ class ChatMessage:
     text: str | None = None  # plain text, as the patient reads it
     raw: dict[str, Any] = field(default_factory=dict)  # the Message object as Telegram has it
     keyboard: list[list[dict[str, Any]]] = field(default_factory=list)
+    # A keyboard under the text box (ReplyKeyboardMarkup), e.g. with a share-contact button.
+    reply_keyboard: list[list[dict[str, Any]]] = field(default_factory=list)
     contact: dict[str, Any] | None = None
     document: dict[str, Any] | None = None
     document_bytes: bytes | None = None
@@ -99,6 +101,8 @@ class StandIn:
         self.callback_answers: dict[str, str | None] = {}
         self.commands: list[dict[str, Any]] = []
         self.blocked: set[int] = set()
+        # The reply keyboard each chat shows under its text box now.
+        self.reply_keyboards: dict[int, list[list[dict[str, Any]]]] = {}
         self._pending: list[dict[str, Any]] = []
         self._delivered: list[dict[str, Any]] = []
         self._confirmed_below = 0
@@ -201,6 +205,22 @@ class StandIn:
         message = message or self.screen(user.id)
         data = message.button(label)["callback_data"]
         return await self.press_data(user, message, data)
+
+    async def press_reply(self, user: User, label: str, phone: str = "14165550123") -> Any:
+        """Taps a button of the reply keyboard under the text box.
+
+        A share-contact button sends the user's own number, as Telegram does (digits
+        without the plus sign); any other button sends its label as text.
+        """
+        keyboard = self.reply_keyboards.get(user.id, [])
+        for row in keyboard:
+            for button in row:
+                if button["text"] == label:
+                    if button.get("request_contact"):
+                        return await self.send_contact(user, phone)
+                    return await self.send_text(user, label)
+        labels = [button["text"] for row in keyboard for button in row]
+        raise AssertionError(f"no reply button {label!r}; the keyboard shows {labels}")
 
     async def press_data(self, user: User, message: ChatMessage, data: str) -> dict[str, Any]:
         """Sends a callback query with any data: an old button, or a forged one."""
@@ -479,10 +499,18 @@ class StandIn:
             touched=next(self._touch),
             **extra,
         )
+        self._track_reply_keyboard(chat_id, params)
         message.raw = self._raw(message)
         self.chats.setdefault(chat_id, []).append(message)
         self._notify()
         return message.raw
+
+    def _track_reply_keyboard(self, chat_id: int, params: dict[str, Any]) -> None:
+        markup = json.loads(params.get("reply_markup") or "{}")
+        if "keyboard" in markup:
+            self.reply_keyboards[chat_id] = markup["keyboard"]
+        elif markup.get("remove_keyboard"):
+            self.reply_keyboards.pop(chat_id, None)
 
     def _edit(self, message: ChatMessage, text: str | None, keyboard: list[Any]) -> Any:
         message.text, message.keyboard = text, keyboard

@@ -1,0 +1,211 @@
+"""Booking a consultation end to end: patient, staff group, calendar file, database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from db.models import Appointment, OutboxMessage
+from tests.botapi.server import ChatMessage, StandIn, User
+from tests.conftest import FakeClock, RunningBot, start_bot
+
+STAFF = -1001234567890
+# Monday 23 November 2026, 10:00 a.m. in Toronto (EST, UTC-5).
+MONDAY_10AM = datetime(2026, 11, 23, 15, tzinfo=UTC)
+TUESDAY_10AM = datetime(2026, 11, 24, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(MONDAY_10AM)
+
+
+@pytest.fixture
+def maria() -> User:
+    return User(id=7001, first_name="Maria", last_name="Lopez")
+
+
+@pytest.fixture
+async def clinic(
+    standin: StandIn, database_url: str, clock: FakeClock
+) -> AsyncIterator[RunningBot]:
+    """The bot with a staff group whose staff confirm each booking."""
+    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
+    yield running
+    await stop()
+
+
+async def act(standin: StandIn, update: Any) -> None:
+    await standin.handled(update)
+
+
+async def book(standin: StandIn, user: User, day: str, time: str) -> None:
+    """/book, a day, a time, the Telegram name, the shared number, Confirm."""
+    await act(standin, await standin.send_text(user, "/book"))
+    await act(standin, await standin.press(user, day))
+    await act(standin, await standin.press(user, time))
+    await act(standin, await standin.press(user, "✅ That's me"))
+    await act(standin, await standin.press_reply(user, "📱 Share my number"))
+    await act(standin, await standin.press(user, "✅ Confirm booking"))
+
+
+async def appointments_of(running: RunningBot) -> list[Appointment]:
+    async with running.database.transaction() as session:
+        return list(await session.scalars(select(Appointment).order_by(Appointment.id)))
+
+
+async def outbox_rows(running: RunningBot) -> list[OutboxMessage]:
+    async with running.database.transaction() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def texts(standin: StandIn, chat_id: int) -> list[str]:
+    return [m.text or "" for m in standin.bot_messages(chat_id)]
+
+
+async def wait_for_text(standin: StandIn, chat_id: int, part: str, count: int = 1) -> None:
+    await standin.wait_for(
+        lambda: sum(part in text for text in texts(standin, chat_id)) >= count,
+        what=f"{count} message(s) with {part!r} in chat {chat_id}",
+    )
+
+
+def staff_card(standin: StandIn) -> ChatMessage:
+    return standin.screen(STAFF)
+
+
+async def test_a_patient_books_staff_confirm_and_the_calendar_file_has_the_instant(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    standin = clinic.standin
+    await act(standin, await standin.send_text(ana, "/book"))
+    days = standin.screen(ana.id)
+    assert days.text is not None and "Choose a day" in days.text
+    # Monday is too close (12 h notice), Sunday is closed: Tuesday to Saturday remain.
+    assert days.buttons()[:5] == [
+        "Tue 24 Nov",
+        "Wed 25 Nov",
+        "Thu 26 Nov",
+        "Fri 27 Nov",
+        "Sat 28 Nov",
+    ]
+    assert "Later »" in days.buttons() and "🏠 Main menu" in days.buttons()
+
+    await act(standin, await standin.press(ana, "Tue 24 Nov"))
+    times = standin.screen(ana.id).buttons()
+    assert times[:3] == ["10:00 a.m.", "10:30 a.m.", "11:00 a.m."]
+    assert "5:30 p.m." in times and "6:00 p.m." not in times
+
+    await act(standin, await standin.press(ana, "10:00 a.m."))
+    assert "Ana Silva" in (standin.screen(ana.id).text or "")
+    await act(standin, await standin.press(ana, "✅ That's me"))
+    assert "What number" in texts(standin, ana.id)[-1]
+    assert standin.reply_keyboards[ana.id][0][0]["request_contact"] is True
+
+    await act(standin, await standin.press_reply(ana, "📱 Share my number"))
+    assert ana.id not in standin.reply_keyboards  # the share keyboard is taken away
+    summary = standin.screen(ana.id).text or ""
+    assert "Tue 24 Nov 2026 at 10:00 a.m." in summary
+    assert "+1 416-555-0123" in summary and "Ana Silva" in summary
+
+    await act(standin, await standin.press(ana, "✅ Confirm booking"))
+    assert "Request sent" in (standin.screen(ana.id).text or "")
+    [appointment] = await appointments_of(clinic)
+    assert appointment.status == "requested"
+    assert appointment.starts_at == TUESDAY_10AM
+    assert appointment.phone == "+14165550123"
+
+    await standin.wait_for(lambda: bool(standin.bot_messages(STAFF)), what="the staff card")
+    card = staff_card(standin)
+    assert card.text is not None
+    assert "Consultation request" in card.text
+    assert "Ana Silva" in card.text and "+1 416-555-0123" in card.text
+    assert "Tue 24 Nov 2026 at 10:00 a.m." in card.text
+    assert "Pre-screen: not taken" in card.text
+    assert card.buttons() == ["✅ Confirm", "✖️ Decline"]
+
+    await act(standin, await standin.press(maria, "✅ Confirm", message=card))
+    card = standin.bot_messages(STAFF)[0]
+    assert card.text is not None
+    assert "Confirmed by Maria Lopez, Mon 23 Nov 2026 at 10:00 a.m." in card.text
+    assert card.buttons() == []
+
+    await wait_for_text(standin, ana.id, "is confirmed")
+    await standin.wait_for(
+        lambda: any(m.document for m in standin.bot_messages(ana.id)), what="the .ics file"
+    )
+    confirmation = next(t for t in texts(standin, ana.id) if "is confirmed" in t)
+    assert "Tue 24 Nov 2026 at 10:00 a.m." in confirmation and "+1 905-929-3134" in confirmation
+    [document] = [m for m in standin.bot_messages(ana.id) if m.document]
+    assert document.document is not None and document.document["file_name"] == "consultation.ics"
+    assert document.document_bytes is not None
+    [event] = Calendar.from_ical(document.document_bytes).walk("VEVENT")
+    assert event.decoded("dtstart") == TUESDAY_10AM
+    assert event.decoded("dtend") == TUESDAY_10AM + timedelta(minutes=30)
+
+    [confirmed] = await appointments_of(clinic)
+    assert (confirmed.status, confirmed.decided_by) == ("confirmed", "Maria Lopez")
+    # Booked 24 h ahead exactly: the day-before reminder is already past, the 2 h one waits.
+    reminders = [row for row in await outbox_rows(clinic) if row.kind == "reminder"]
+    assert [(row.due_at, row.status) for row in reminders] == [
+        (TUESDAY_10AM - timedelta(hours=2), "pending")
+    ]
+
+
+async def test_a_second_press_on_the_card_changes_nothing(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    standin = clinic.standin
+    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await standin.wait_for(lambda: bool(standin.bot_messages(STAFF)), what="the staff card")
+    card = staff_card(standin)
+    confirm = card.button("✅ Confirm")["callback_data"]
+    await act(standin, await standin.press(maria, "✖️ Decline", message=card))
+    # Another staff member presses Confirm on the card as their phone still shows it.
+    await act(standin, await standin.press_data(maria, card, confirm))
+    [appointment] = await appointments_of(clinic)
+    assert appointment.status == "declined"
+    assert "Already handled." in standin.callback_answers.values()
+    await wait_for_text(standin, ana.id, "can't see you on Tue 24 Nov 2026 at 10:00 a.m.")
+    assert standin.screen(ana.id).buttons() == ["📅 Choose another time"]
+    assert not any("is confirmed" in t for t in texts(standin, ana.id))
+
+
+async def test_staff_buttons_do_nothing_outside_the_staff_group(
+    clinic: RunningBot, ana: User, ben: User
+) -> None:
+    standin = clinic.standin
+    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    [appointment] = await appointments_of(clinic)
+    await act(standin, await standin.send_text(ben, "/start"))
+    forged = f"staff:ok:{appointment.id}"
+    await act(standin, await standin.press_data(ben, standin.screen(ben.id), forged))
+    assert (
+        "This button only works in the clinic's staff group." in standin.callback_answers.values()
+    )
+    assert [a.status for a in await appointments_of(clinic)] == ["requested"]
+
+
+async def test_a_forged_callback_on_another_patients_appointment_changes_nothing(
+    clinic: RunningBot, ana: User, ben: User
+) -> None:
+    standin = clinic.standin
+    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    [appointment] = await appointments_of(clinic)
+    await act(standin, await standin.send_text(ben, "/start"))
+    for data in (
+        f"appt:c:{appointment.id}",
+        f"appt:x:{appointment.id}:0",
+        f"appt:r:{appointment.id}",
+        f"appt:y:{appointment.id}",
+    ):
+        await act(standin, await standin.press_data(ben, standin.screen(ben.id), data))
+        assert "can't be changed" in (standin.screen(ben.id).text or "")
+    [unchanged] = await appointments_of(clinic)
+    assert (unchanged.status, unchanged.starts_at) == ("requested", TUESDAY_10AM)
+    assert [row.kind for row in await outbox_rows(clinic)] == ["staff_card"]
