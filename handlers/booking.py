@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 from datetime import date, datetime, timedelta
 
@@ -51,6 +52,8 @@ from handlers.navigation import (
 )
 from handlers.notices import after_confirmation, to_staff
 from handlers.replies import answer_button, send, show
+
+log = logging.getLogger(__name__)
 
 FLOW = "booking"
 DAY, TIME, NAME, NAME_INPUT, PHONE, SUMMARY = (
@@ -567,6 +570,9 @@ async def confirm(update: Update, context: ClinicContext) -> None:
             now=now,
         )
     if booked is None:
+        if reason is None:
+            # Free when read, taken at insert: the unique index decided a race.
+            log.info("booking lost a race for its time update_id=%s", update.update_id)
         await _just_taken(update, context, start)
         return
     await _booked(update, context, booked, old)

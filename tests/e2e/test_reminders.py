@@ -1,0 +1,117 @@
+"""Reminders through the outbox: on time, once, across restarts, never after a change."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from db.models import Appointment, OutboxMessage
+from tests.botapi.server import StandIn, User
+from tests.conftest import FakeClock, start_bot
+from tests.e2e.test_booking import STAFF, act, book, texts, wait_for_text
+
+MONDAY_10AM = datetime(2026, 11, 23, 15, tzinfo=UTC)
+WEDNESDAY_10AM = datetime(2026, 11, 25, 15, tzinfo=UTC)
+
+
+def reminders(standin: StandIn, user: User) -> list[str]:
+    return [text for text in texts(standin, user.id) if text.startswith("⏰")]
+
+
+async def settle(standin: StandIn) -> None:
+    """Gives the dispatcher several ticks (50 ms each) to send anything wrongly due."""
+    await asyncio.sleep(0.3)
+
+
+async def test_both_reminders_arrive_once_at_their_time_across_a_restart(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    clock = FakeClock(MONDAY_10AM)
+    # No staff group: bookings are confirmed at once.
+    running, stop = await start_bot(standin, database_url, clock=clock)
+    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await wait_for_text(standin, ana.id, "is confirmed")
+    await stop()  # the bot is down when the first reminder falls due
+
+    clock.now = WEDNESDAY_10AM - timedelta(hours=24, seconds=1)
+    running, stop = await start_bot(standin, database_url, clock=clock)
+    await settle(standin)
+    assert reminders(standin, ana) == []
+    clock.advance(seconds=2)
+    await wait_for_text(standin, ana.id, "⏰")
+    [day_before] = reminders(standin, ana)
+    assert "tomorrow, Wed 25 Nov 2026 at 10:00 a.m." in day_before
+    assert standin.screen(ana.id).buttons() == ["👍 I'll be there", "🔁 Reschedule", "✖️ Cancel"]
+    await stop()
+
+    running, stop = await start_bot(standin, database_url, clock=clock)
+    await settle(standin)
+    assert len(reminders(standin, ana)) == 1  # a restart sends nothing again
+    clock.now = WEDNESDAY_10AM - timedelta(hours=2)
+    await wait_for_text(standin, ana.id, "⏰", count=2)
+    assert "in 2 hours, Wed 25 Nov 2026 at 10:00 a.m." in reminders(standin, ana)[1]
+
+    await act(standin, await standin.press(ana, "👍 I'll be there"))
+    assert "See you on Wed 25 Nov 2026 at 10:00 a.m." in texts(standin, ana.id)[-1]
+    clock.advance(days=3)
+    await settle(standin)
+    assert len(reminders(standin, ana)) == 2
+    async with running.database.transaction() as session:
+        appointment = (await session.scalars(select(Appointment))).one()
+        assert appointment.attendance_confirmed_at == WEDNESDAY_10AM - timedelta(hours=2)
+        rows = list(await session.scalars(select(OutboxMessage.status)))
+    assert sorted(rows) == ["sent"] * 4  # confirmation, .ics, two reminders
+    await stop()
+
+
+async def test_after_a_move_and_a_cancel_the_old_reminders_never_arrive(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(
+        standin, database_url, clock=clock, staff_chat_id=STAFF, booking_confirmation="instant"
+    )
+    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await wait_for_text(standin, ana.id, "is confirmed")
+
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    listing = standin.screen(ana.id)
+    assert "Wed 25 Nov 2026 at 10:00 a.m." in (listing.text or "")
+    assert "✅ confirmed" in (listing.text or "")
+    await act(standin, await standin.press(ana, "🔁 Move Wed 25 Nov"))
+    await act(standin, await standin.press(ana, "Thu 26 Nov"))
+    await act(standin, await standin.press(ana, "11:00 a.m."))
+    summary = standin.screen(ana.id).text or ""
+    assert "Thu 26 Nov 2026 at 11:00 a.m." in summary
+    assert "Instead of: Wed 25 Nov 2026 at 10:00 a.m." in summary
+    await act(standin, await standin.press(ana, "✅ Move it"))
+    await wait_for_text(standin, ana.id, "is confirmed", count=2)
+    await wait_for_text(standin, STAFF, "Consultation moved")
+
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    await act(standin, await standin.press(ana, "✖️ Cancel Thu 26 Nov"))
+    await act(standin, await standin.send_text(ana, "Flight got moved"))
+    assert "is cancelled" in texts(standin, ana.id)[-1]
+    await wait_for_text(standin, STAFF, "Cancelled by the patient")
+    assert "Reason: Flight got moved" in texts(standin, STAFF)[-1]
+
+    for _ in range(4):
+        clock.advance(days=1)
+        await settle(standin)
+    assert reminders(standin, ana) == []
+    async with running.database.transaction() as session:
+        rows = (await session.execute(select(OutboxMessage.kind, OutboxMessage.status))).all()
+        statuses = [
+            a.status for a in await session.scalars(select(Appointment).order_by(Appointment.id))
+        ]
+    assert sorted(status for kind, status in rows if kind == "reminder") == ["cancelled"] * 4
+    assert statuses == ["cancelled", "cancelled"]
+    staff_texts = texts(standin, STAFF)
+    assert [t.split("\n")[0] for t in staff_texts] == [
+        "🆕 Consultation booked",
+        "🔁 Consultation moved (was Wed 25 Nov 2026 at 10:00 a.m.)",
+        "✖️ Cancelled by the patient",
+    ]
+    await stop()
