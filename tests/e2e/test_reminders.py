@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from db.models import Appointment, OutboxMessage
+from db.models import Appointment, OutboxMessage, Patient
 from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, start_bot
 from tests.e2e.test_booking import STAFF, act, book, texts, wait_for_text
@@ -115,3 +115,47 @@ async def test_after_a_move_and_a_cancel_the_old_reminders_never_arrive(
         "✖️ Cancelled by the patient",
     ]
     await stop()
+
+
+async def test_telegram_errors_retry_a_reminder_and_a_block_stops_the_rest(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock)
+    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await standin.wait_for(lambda: any(m.document for m in standin.bot_messages(ana.id)))
+
+    standin.fail("sendMessage", 502, times=2)
+    clock.now = WEDNESDAY_10AM - timedelta(hours=24)
+    await standin.wait_for(lambda: _attempts(standin) == 1, what="a first, failed try")
+    await settle(standin)
+    assert reminders(standin, ana) == []  # waits its backoff (10 s) on the clock
+    clock.advance(seconds=10)
+    await standin.wait_for(lambda: _attempts(standin) == 2, what="a second, failed try")
+    clock.advance(seconds=20)
+    await wait_for_text(standin, ana.id, "⏰")
+    await settle(standin)
+    assert len(reminders(standin, ana)) == 1
+
+    standin.blocked.add(ana.id)  # Ana blocks the bot; Telegram answers 403 from now on
+    clock.now = WEDNESDAY_10AM - timedelta(hours=2)
+    await settle(standin)
+    async with running.database.transaction() as session:
+        reachable = (await session.scalars(select(Patient.reachable))).one()
+        pending = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending"))
+        )
+        failed = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))
+        )
+    assert reachable is False
+    assert pending == []
+    assert [(row.kind, row.last_error) for row in failed] == [("reminder", "403 blocked")]
+    await stop()
+
+
+def _attempts(standin: StandIn) -> int:
+    """How often the bot asked Telegram to send Ana a reminder."""
+    return sum(
+        1 for method, params in standin.calls if method == "sendMessage" and "⏰" in params["text"]
+    )
