@@ -418,7 +418,9 @@ async def name_ok(update: Update, context: ClinicContext) -> None:
     if context.flow.name != FLOW or context.flow.step != NAME:
         await _stale(update, context)
         return
-    await answer_button(update, context)
+    # The name stays on screen without its buttons; the question comes as a new message
+    # because only a new message can carry the share-contact keyboard.
+    await show(update, context, _name_screen(context)[0])
     context.flow.step = PHONE
     await _show_step(update, context)
 

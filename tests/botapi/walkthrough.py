@@ -4,8 +4,9 @@
 
 Starts the stand-in Bot API server, launches the bot as a separate process on a fresh
 SQLite file, times five /start replies (update queued to reply received), walks the
-main menu and the FAQ, and prints each screen with its buttons: a quick way to read
-the bot as a patient would, and a check that every request met the specification.
+main menu and the FAQ, books the first free time and confirms it as staff, and prints
+each screen with its buttons: a quick way to read the bot as a patient and the staff
+group would, and a check that every request met the specification.
 """
 
 from __future__ import annotations
@@ -20,15 +21,23 @@ from pathlib import Path
 
 from tests.botapi.server import TOKEN, StandIn, User
 
+STAFF = -1001234567890
+FIRST = "<the first button>"
+SHARE = "📱 Share my number"
 WALK = [
     "ℹ️ About the treatment",
     "Who should avoid it?",
     "« Other questions",
     "Recovery: CO2 vs erbium",
     "🏠 Main menu",
-    "📅 Book a free consultation",
-    "🏠 Main menu",
     "📞 Contact the clinic",
+    "🏠 Main menu",
+    "📅 Book a free consultation",
+    FIRST,  # day
+    FIRST,  # time
+    "✅ That's me",
+    SHARE,
+    "✅ Confirm booking",
 ]
 
 
@@ -41,6 +50,7 @@ async def main() -> int:
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=standin.base_url,
         DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'clinic.db'}",
+        STAFF_CHAT_ID=str(STAFF),
     )
     with (folder / "bot.log").open("wb") as log:
         bot = await asyncio.create_subprocess_exec(
@@ -64,9 +74,29 @@ async def main() -> int:
             )
             print(f"\n[/start]\n{standin.screen(patient.id).text}")
             for label in WALK:
-                await standin.handled(await standin.press(patient, label))
-                screen = standin.screen(patient.id)
-                print(f"\n[{label}]\n{screen.text}\n  buttons: {screen.buttons()}")
+                if label == SHARE:
+                    await standin.handled(await standin.press_reply(patient, label))
+                    print(f"\n[{label}]\n{standin.last_texts(patient.id, 2)[0]}")
+                else:
+                    if label == FIRST:
+                        label = standin.screen(patient.id).buttons()[0]
+                    await standin.handled(await standin.press(patient, label))
+                latest = max(standin.bot_messages(patient.id), key=lambda m: m.touched)
+                print(f"\n[{label}]\n{latest.text}\n  buttons: {latest.buttons()}")
+            await standin.wait_for(lambda: bool(standin.bot_messages(STAFF)), 10, "a staff card")
+            print(f"\n[staff group]\n{standin.screen(STAFF).text}")
+            print(f"  buttons: {standin.screen(STAFF).buttons()}")
+            staff = User(78, "Maria", "Lopez")
+            await standin.handled(await standin.press(staff, "✅ Confirm", standin.screen(STAFF)))
+            print(f"\n[staff group, after ✅ Confirm]\n{standin.bot_messages(STAFF)[0].text}")
+            await standin.wait_for(
+                lambda: any(m.document for m in standin.bot_messages(patient.id)), 10, "the .ics"
+            )
+            for message in standin.bot_messages(patient.id)[-2:]:
+                name = message.document["file_name"] if message.document else ""
+                print(
+                    f"\n[patient receives] {name}\n{message.text}\n  buttons: {message.buttons()}"
+                )
         finally:
             bot.terminate()
             await bot.wait()
