@@ -53,6 +53,10 @@ TOKEN = "123456:ABCdefGhIJKlmnOPQrstUVwxyz-0123456789"
         ),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID is malformed"),
         (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "BOOKING_CONFIRMATION": "maybe"},
+            "BOOKING_CONFIRMATION is malformed",
+        ),
+        (
             {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "api.telegram.org"},
             "TELEGRAM_API_BASE_URL is malformed",
         ),
