@@ -18,7 +18,14 @@ from telegram import (
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from clinic.phone import display_phone, normalise_phone
-from clinic.schedule import Unavailable, bookable_days, free_slots, nearest, why_unavailable
+from clinic.schedule import (
+    Booked,
+    Unavailable,
+    bookable_days,
+    free_slots,
+    nearest,
+    why_unavailable,
+)
 from clinic.when import day_label, time_label, when_label
 from db import appointments, outbox
 from db.appointments import AppointmentView
@@ -76,22 +83,35 @@ PRIVATE = filters.ChatType.PRIVATE
 # -- reading the schedule -------------------------------------------------------------
 
 
+async def _holding_times(context: ClinicContext) -> list[Booked]:
+    """What holds times from now to the end of the horizon."""
+    now, horizon = context.scope.now, context.content.schedule.horizon_days
+    return await appointments.booked_between(
+        context.session, start=now, end=now + timedelta(days=horizon + 2)
+    )
+
+
 async def _free(
     context: ClinicContext, first: date | None = None, last: date | None = None
 ) -> list[datetime]:
-    schedule, now = context.content.schedule, context.scope.now
-    booked = await appointments.booked_between(
-        context.session, start=now, end=now + timedelta(days=schedule.horizon_days + 2)
+    return free_slots(
+        context.content.schedule,
+        await _holding_times(context),
+        context.scope.now,
+        context.services.zone,
+        first_day=first,
+        last_day=last,
     )
-    return free_slots(schedule, booked, now, context.services.zone, first_day=first, last_day=last)
 
 
 async def _why_not(context: ClinicContext, start: datetime) -> Unavailable | None:
-    schedule, now = context.content.schedule, context.scope.now
-    booked = await appointments.booked_between(
-        context.session, start=now, end=now + timedelta(days=schedule.horizon_days + 2)
+    return why_unavailable(
+        context.content.schedule,
+        await _holding_times(context),
+        context.scope.now,
+        context.services.zone,
+        start,
     )
-    return why_unavailable(schedule, booked, now, context.services.zone, start)
 
 
 def _local_day(context: ClinicContext, instant: datetime) -> date:
@@ -577,10 +597,10 @@ async def confirm(update: Update, context: ClinicContext) -> None:
             log.info("booking lost a race for its time update_id=%s", update.update_id)
         await _just_taken(update, context, start)
         return
-    await _booked(update, context, booked, old)
+    await _tell_booked(update, context, booked, old)
 
 
-async def _booked(
+async def _tell_booked(
     update: Update, context: ClinicContext, booked: AppointmentView, old: AppointmentView | None
 ) -> None:
     assert context.scope.patient_id is not None
