@@ -13,6 +13,7 @@ from typing import Any
 
 import phonenumbers
 
+from clinic.prescreen import Band, Group, Question, Questionnaire
 from clinic.schedule import Schedule
 
 PACKAGED_CONTENT = Path(__file__).parent / "content"
@@ -71,6 +72,7 @@ class Content:
     faq: Faq
     texts: Texts
     schedule: Schedule
+    questionnaire: Questionnaire
 
 
 def _read(directory: Path, name: str) -> dict[str, Any]:
@@ -136,6 +138,10 @@ _FILLED_BY_THE_BOT = {
     "staff",
     "reason",
     "prescreen",
+    "number",
+    "total",
+    "skin_type",
+    "text",
 }
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -193,6 +199,53 @@ def _schedule(data: dict[str, Any]) -> Schedule:
     )
 
 
+_FITZPATRICK_ANSWERS = 5  # scored 0 to 4
+
+
+def _question(number: int, raw: dict[str, Any], yes_no: tuple[str, str]) -> Question:
+    where = f"prescreen.toml: question {number}"
+    try:
+        group = Group(raw.get("group"))
+        key, text = str(raw["key"]), str(raw["text"])
+    except (KeyError, ValueError):
+        raise ContentError(f"{where} needs a key, a text and a group") from None
+    if not _KEY.fullmatch(key):
+        raise ContentError(f"{where}: key '{key}' must be 1-32 of a-z, 0-9, _")
+    if group is Group.FITZPATRICK:
+        answers = tuple(str(answer) for answer in raw.get("answers", []))
+        if len(answers) != _FITZPATRICK_ANSWERS:
+            raise ContentError(f"{where} ({key}) needs 5 answers, scored 0 to 4")
+        return Question(key, group, text, answers)
+    if not raw.get("reason"):
+        raise ContentError(f"{where} ({key}) needs a reason")
+    if group is Group.NOT_NOW and not raw.get("advice"):
+        raise ContentError(f"{where} ({key}) needs advice: what to do instead")
+    return Question(key, group, text, yes_no, str(raw["reason"]), str(raw.get("advice", "")))
+
+
+def _questionnaire(data: dict[str, Any], texts: Texts) -> Questionnaire:
+    yes_no = (texts("prescreen.yes"), texts("prescreen.no"))
+    questions = tuple(
+        _question(number, raw, yes_no)
+        for number, raw in enumerate(data.get("question", []), start=1)
+    )
+    if not questions or not data.get("version"):
+        raise ContentError("prescreen.toml needs a version and at least one [[question]]")
+    if len({q.key for q in questions}) != len(questions):
+        raise ContentError("prescreen.toml: two questions share a key")
+    bands = tuple(
+        Band(int(raw["up_to"]), str(raw["type"]), str(raw.get("flag", "")))
+        for raw in data.get("band", [])
+    )
+    highest = _FITZPATRICK_ANSWERS - 1
+    top = highest * sum(q.group is Group.FITZPATRICK for q in questions)
+    if not bands or [b.up_to for b in bands] != sorted(b.up_to for b in bands):
+        raise ContentError("prescreen.toml: [[band]] up_to values must rise")
+    if bands[-1].up_to < top:
+        raise ContentError(f"prescreen.toml: the last [[band]] must reach {top}")
+    return Questionnaire(str(data["version"]), questions, bands)
+
+
 def _texts(data: dict[str, Any], clinic: ClinicInfo) -> Texts:
     entries = {
         f"{section}.{key}": value for section, table in data.items() for key, value in table.items()
@@ -208,11 +261,13 @@ def _texts(data: dict[str, Any], clinic: ClinicInfo) -> Texts:
 
 
 def load_content(directory: Path = PACKAGED_CONTENT) -> Content:
-    """Reads and checks clinic.toml, faq.toml, texts.toml and schedule.toml."""
+    """Reads and checks clinic, faq, texts, schedule and prescreen .toml files."""
     clinic = _clinic(_read(directory, "clinic.toml"))
+    texts = _texts(_read(directory, "texts.toml"), clinic)
     return Content(
         clinic=clinic,
         faq=_faq(_read(directory, "faq.toml")),
-        texts=_texts(_read(directory, "texts.toml"), clinic),
+        texts=texts,
         schedule=_schedule(_read(directory, "schedule.toml")),
+        questionnaire=_questionnaire(_read(directory, "prescreen.toml"), texts),
     )

@@ -29,6 +29,7 @@ class AppointmentView:
     decided_at: datetime | None
     cancelled_by: str | None
     cancel_reason: str | None
+    prescreen_id: int | None
 
     @property
     def active(self) -> bool:
@@ -49,6 +50,7 @@ def _view(row: Appointment) -> AppointmentView:
         decided_at=row.decided_at,
         cancelled_by=row.cancelled_by,
         cancel_reason=row.cancel_reason,
+        prescreen_id=row.prescreen_id,
     )
 
 
@@ -102,6 +104,7 @@ async def book(
     phone: str,
     status: str,
     now: datetime,
+    prescreen_id: int | None = None,
     rescheduled_from_id: int | None = None,
 ) -> AppointmentView | None:
     """Takes a free seat of `starts_at`; None when every seat is taken (a race lost).
@@ -128,6 +131,7 @@ async def book(
         name=name,
         phone=phone,
         rescheduled_from_id=rescheduled_from_id,
+        prescreen_id=prescreen_id,
         created_at=now,
         updated_at=now,
     )
@@ -192,6 +196,7 @@ async def reschedule(
     capacity: int,
     status: str,
     now: datetime,
+    prescreen_id: int | None,
 ) -> AppointmentView | None:
     """Frees the old time and takes the new one, both or neither; None if it was taken."""
     old = await session.get_one(Appointment, old_id)
@@ -210,6 +215,7 @@ async def reschedule(
                 phone=old.phone,
                 status=status,
                 now=now,
+                prescreen_id=prescreen_id,
                 rescheduled_from_id=old.id,
             )
             if new is None:

@@ -151,6 +151,10 @@ class Appointment(Base):
     decided_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(8))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The patient's newest completed pre-screen when they booked, shown to staff.
+    prescreen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prescreen.id", ondelete="SET NULL")
+    )
     # The patient pressed "I'll be there" on a reminder.
     attendance_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -194,3 +198,41 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class Prescreen(Base):
+    """One run of the candidacy questionnaire; finished when it has an outcome."""
+
+    __tablename__ = "prescreen"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('not_now', 'discuss', 'no_concerns')", name="outcome"),
+        Index("ix_prescreen_patient_started", "patient_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    # prescreen.toml's version: what the questions meant when they were answered.
+    version: Mapped[str] = mapped_column(String(32))
+    # The question the patient is at (0-based), to resume exactly there.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    # Reasons and flags in the words of the questionnaire, for staff: never the answers.
+    not_now: Mapped[list[str] | None] = mapped_column(JSON)
+    flags: Mapped[list[str] | None] = mapped_column(JSON)
+    fitzpatrick_total: Mapped[int | None] = mapped_column(Integer)
+    skin_type: Mapped[str | None] = mapped_column(String(8))
+
+
+class PrescreenAnswer(Base):
+    """A patient's answer to one question; changing it (Back) overwrites it."""
+
+    __tablename__ = "prescreen_answer"
+
+    prescreen_id: Mapped[int] = mapped_column(
+        ForeignKey("prescreen.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    answer: Mapped[int] = mapped_column(SmallInteger)
+    answered_at: Mapped[datetime]

@@ -36,8 +36,31 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            await connection.run_sync(_sqlite_foreign_keys, False)
+        try:
+            async with connection.begin():
+                await connection.run_sync(_upgrade)
+        finally:
+            if sqlite:
+                await connection.run_sync(_sqlite_foreign_keys, True)
+
+
+def _sqlite_foreign_keys(connection: Connection, enabled: bool) -> None:
+    """Turns SQLite's foreign keys off while migrating, as SQLite's manual advises.
+
+    SQLite alters a table by copying it and dropping the original; with foreign keys
+    on, that drop would cascade and delete the rows that point at the table. The pragma
+    only works outside a transaction, hence the DB-API connection, which does not begin
+    one the way SQLAlchemy's (BEGIN IMMEDIATE, see db.engine) does.
+    """
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")
+    finally:
+        cursor.close()
 
 
 async def schema_status(engine: AsyncEngine) -> SchemaStatus:

@@ -6,15 +6,25 @@ from telegram import Bot, BotCommand
 from telegram.ext import Application
 
 from clinic.content import Content
-from handlers import booking, fallback, info, menu, my_appointments, reachability, staff
+from handlers import (
+    booking,
+    fallback,
+    info,
+    menu,
+    my_appointments,
+    prescreen,
+    reachability,
+    staff,
+)
 
 # Shown in Telegram's command menu, described by the [commands] texts.
-COMMANDS = ("start", "book", "appointments", "contact", "help")
+COMMANDS = ("start", "prescreen", "book", "appointments", "contact", "help")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     menu.register(application)
     info.register(application)
+    prescreen.register(application)
     booking.register(application)
     my_appointments.register(application)
     staff.register(application)

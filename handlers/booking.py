@@ -27,7 +27,7 @@ from clinic.schedule import (
     why_unavailable,
 )
 from clinic.when import day_label, time_label, when_label
-from db import appointments, outbox
+from db import appointments, outbox, prescreens
 from db.appointments import AppointmentView
 from db.patients import save_phone, saved_phone
 from handlers import my_appointments
@@ -38,6 +38,7 @@ from handlers.callbacks import (
     BOOK_DAY,
     BOOK_NAME_CHANGE,
     BOOK_NAME_OK,
+    BOOK_SKIP,
     BOOK_TIME,
     BOOK_WEEK,
     RESCHEDULE,
@@ -51,6 +52,7 @@ from handlers.callbacks import (
 from handlers.context import ClinicContext
 from handlers.navigation import (
     BOOK,
+    CANDIDACY,
     AtStep,
     back_to_menu_button,
     menu_keyboard,
@@ -72,7 +74,8 @@ DAY, TIME, NAME, NAME_INPUT, PHONE, SUMMARY = (
     "summary",
 )
 # Where Back leads from each step.
-_BACK = {TIME: DAY, NAME: TIME, NAME_INPUT: NAME, PHONE: NAME, SUMMARY: PHONE}
+OFFER = "prescreen_offer"
+_BACK = {TIME: DAY, NAME: TIME, NAME_INPUT: NAME, PHONE: NAME, OFFER: PHONE, SUMMARY: PHONE}
 DAYS_PER_PAGE = 7
 NEAREST_TIMES = 6
 _NAME = re.compile(r"[^\W\d_][\w'\u2019 .-]{0,62}[\w.]")
@@ -306,11 +309,32 @@ async def _show_step(update: Update, context: ClinicContext, *, edit: bool = Tru
         )
     elif step == PHONE:
         await send(update, context, context.text("booking.ask_phone"), _phone_keyboard(context))
+    elif step == OFFER and context.flow.data.get("phone"):
+        await reply(update, context, context.text("prescreen.offer"), _offer_keyboard(context))
     elif step == SUMMARY and _start(context) is not None and context.flow.data.get("phone"):
         await reply(update, context, *await _summary_screen(context))
     else:
         context.flow.go(FLOW, DAY)
         await reply(update, context, *await _days_screen(context))
+
+
+def _offer_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(context.text("prescreen.offer_take"), callback_data=CANDIDACY)],
+            [InlineKeyboardButton(context.text("prescreen.offer_skip"), callback_data=BOOK_SKIP)],
+            [_back_button(context), back_to_menu_button(context)],
+        ]
+    )
+
+
+async def skip_prescreen(update: Update, context: ClinicContext) -> None:
+    """Goes on to the summary without the pre-screen."""
+    if context.flow.name != FLOW or context.flow.step != OFFER:
+        await _stale(update, context)
+        return
+    context.flow.step = SUMMARY
+    await _show_step(update, context)
 
 
 @reshows(FLOW)
@@ -497,7 +521,11 @@ async def _take_phone(update: Update, context: ClinicContext, phone: str | None)
     if phone is None:
         await send(update, context, context.text("booking.phone_invalid"), _phone_keyboard(context))
         return
-    context.flow.go(FLOW, SUMMARY, phone=phone)
+    patient_id = context.scope.patient_id
+    assert patient_id is not None
+    # Patients who have not taken the pre-screen are offered it before the summary.
+    taken = await prescreens.latest(context.session, patient_id=patient_id)
+    context.flow.go(FLOW, SUMMARY if taken else OFFER, phone=phone)
     await _leave_phone_step(
         update, context, context.text("booking.phone_ok", patient_phone=display_phone(phone))
     )
@@ -568,6 +596,9 @@ async def confirm(update: Update, context: ClinicContext) -> None:
         await _show_step(update, context)
         return
     status = "requested" if context.services.staff_confirm else "confirmed"
+    # The newest finished pre-screen goes with the booking, for staff to see.
+    prescreen = await prescreens.latest(session, patient_id=patient_id)
+    prescreen_id = prescreen.id if prescreen else None
     booked: AppointmentView | None = None
     if reason is None and old is not None:
         booked = await appointments.reschedule(
@@ -578,6 +609,7 @@ async def confirm(update: Update, context: ClinicContext) -> None:
             capacity=schedule.capacity,
             status=status,
             now=now,
+            prescreen_id=prescreen_id,
         )
     elif reason is None:
         booked = await appointments.book(
@@ -590,6 +622,7 @@ async def confirm(update: Update, context: ClinicContext) -> None:
             phone=flow.data["phone"],
             status=status,
             now=now,
+            prescreen_id=prescreen_id,
         )
     if booked is None:
         if reason is None:
@@ -662,6 +695,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(name_change, pattern=f"^{BOOK_NAME_CHANGE}$"),
             CallbackQueryHandler(back, pattern=f"^{BOOK_BACK}$"),
             CallbackQueryHandler(confirm, pattern=f"^{BOOK_CONFIRM}$"),
+            CallbackQueryHandler(skip_prescreen, pattern=f"^{BOOK_SKIP}$"),
             CallbackQueryHandler(reschedule, pattern=pattern(RESCHEDULE, r"\d{1,18}")),
             MessageHandler(patient_text & AtStep(FLOW, NAME_INPUT), typed_name),
             MessageHandler(patient_text & AtStep(FLOW, PHONE), typed_phone),

@@ -16,6 +16,7 @@ BOOK_NAME_OK = "book:name"
 BOOK_NAME_CHANGE = "book:rename"
 BOOK_BACK = "book:back"
 BOOK_CONFIRM = "book:ok"
+BOOK_SKIP = "book:skip"  # go on without the pre-screen
 APPOINTMENTS = "appt:list"
 RESCHEDULE = "appt:r:"  # + appointment id
 CANCEL = "appt:c:"  # + appointment id

@@ -19,7 +19,7 @@ BOOK = "menu:book"
 AFTERCARE = "menu:aftercare"
 CONTACT = "menu:contact"
 # Menu entries whose flows are not built yet; each has a coming_soon.<name> text.
-COMING_SOON = ("candidacy", "aftercare")
+COMING_SOON = ("aftercare",)
 
 Reshow = Callable[[Update, ClinicContext], Awaitable[None]]
 # flow name -> how to show its current step again as a new message

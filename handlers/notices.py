@@ -19,7 +19,7 @@ from clinic.calendar_file import consultation_ics
 from clinic.phone import display_phone
 from clinic.schedule import reminder_times
 from clinic.when import when_label
-from db import appointments, outbox
+from db import appointments, outbox, prescreens
 from db.appointments import AppointmentView
 from db.outbox import Due
 from db.patients import chat_of
@@ -135,7 +135,7 @@ async def staff_card(
         name=html.escape(appointment.name),
         patient_phone=display_phone(appointment.phone),
         when=when_label(appointment.starts_at, zone),
-        prescreen=texts("staff.no_prescreen"),
+        prescreen=await _prescreen_line(session, services, appointment.prescreen_id),
     )
     parts = [header, body]
     if appointment.decided_by is not None and appointment.decided_at is not None:
@@ -159,6 +159,29 @@ async def staff_card(
             ]
         )
     return "\n\n".join(parts), keyboard
+
+
+async def _prescreen_line(
+    session: AsyncSession, services: Services, prescreen_id: int | None
+) -> str:
+    """The outcome and its reasons in the questionnaire's words; never the answers."""
+    texts = services.content.texts
+    summary = None
+    if prescreen_id is not None:
+        summary = await prescreens.summary(session, prescreen_id=prescreen_id)
+    if summary is None:
+        return texts("staff.no_prescreen")
+    if summary.outcome == "not_now":
+        line = texts("prescreen.staff_not_now", reason="; ".join(summary.not_now))
+        if summary.flags:
+            line += "; " + texts("prescreen.staff_discuss", reason="; ".join(summary.flags))
+    elif summary.outcome == "discuss":
+        line = texts("prescreen.staff_discuss", reason="; ".join(summary.flags))
+    else:
+        line = texts("prescreen.staff_no_concerns")
+    if summary.skin_type:
+        line += "; " + texts("prescreen.staff_skin_type", skin_type=summary.skin_type)
+    return html.escape(line)
 
 
 # -- renderers ----------------------------------------------------------------------------

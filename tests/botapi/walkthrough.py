@@ -37,6 +37,7 @@ WALK = [
     FIRST,  # time
     "✅ That's me",
     SHARE,
+    "Skip",
     "✅ Confirm booking",
 ]
 

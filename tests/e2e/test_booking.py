@@ -51,6 +51,7 @@ async def book(standin: StandIn, user: User, day: str, time: str) -> None:
     await act(standin, await standin.press(user, time))
     await act(standin, await standin.press(user, "✅ That's me"))
     await act(standin, await standin.press_reply(user, "📱 Share my number"))
+    await act(standin, await standin.press(user, "Skip"))  # the pre-screen
     await act(standin, await standin.press(user, "✅ Confirm booking"))
 
 
@@ -109,6 +110,8 @@ async def test_a_patient_books_staff_confirm_and_the_calendar_file_has_the_insta
 
     await act(standin, await standin.press_reply(ana, "📱 Share my number"))
     assert ana.id not in standin.reply_keyboards  # the share keyboard is taken away
+    assert "candidacy questionnaire first" in (standin.screen(ana.id).text or "")
+    await act(standin, await standin.press(ana, "Skip"))  # the pre-screen
     summary = standin.screen(ana.id).text or ""
     assert "Tue 24 Nov 2026 at 10:00 a.m." in summary
     assert "+1 416-555-0123" in summary and "Ana Silva" in summary

@@ -27,6 +27,7 @@ async def test_back_works_at_every_step(clinic: RunningBot, ana: User) -> None:
     standin = clinic.standin
     await to_phone_step(standin, ana)
     await act(standin, await standin.press_reply(ana, "📱 Share my number"))
+    await act(standin, await standin.press(ana, "Skip"))  # the pre-screen
     assert "Please check your booking" in screen_text(standin, ana)
     await act(standin, await standin.press(ana, "« Back"))  # summary -> phone
     assert "What number" in texts(standin, ana.id)[-1]
@@ -71,6 +72,8 @@ async def test_typed_text_stickers_and_commands_mid_booking(clinic: RunningBot, 
     await act(standin, await standin.send_photo(ana))
     assert "What number" in texts(standin, ana.id)[-1]  # the step again, keyboard included
     await act(standin, await standin.send_text(ana, "(647) 555-0199"))
+    assert "candidacy questionnaire first" in screen_text(standin, ana)
+    await act(standin, await standin.press(ana, "Skip"))
     summary = screen_text(standin, ana)
     assert "Ana María Silva-Pérez" in summary and "+1 647-555-0199" in summary
     await act(standin, await standin.send_text(ana, "/appointments"))  # a command mid-flow

@@ -28,6 +28,7 @@ async def test_twenty_patients_confirming_one_time_at_once_get_one_appointment(
         await act(standin, await standin.press(patient, "10:00 a.m."))
         await act(standin, await standin.press(patient, "✅ That's me"))
         await act(standin, await standin.press_reply(patient, "📱 Share my number"))
+        await act(standin, await standin.press(patient, "Skip"))  # the pre-screen
     summaries = [standin.screen(patient.id) for patient in patients]
     # All twenty press Confirm in the same moment: one getUpdates batch, handled concurrently.
     presses = [
@@ -51,6 +52,7 @@ async def test_twenty_patients_confirming_one_time_at_once_get_one_appointment(
     await act(standin, await standin.press(losers[0], "Tue 24 Nov, 10:30 a.m."))
     await act(standin, await standin.press(losers[0], "✅ That's me"))
     await act(standin, await standin.press_reply(losers[0], "📱 Share my number"))
+    await act(standin, await standin.press(losers[0], "Skip"))  # the pre-screen
     await act(standin, await standin.press(losers[0], "✅ Confirm booking"))
     assert any("Booked!" in t for t in texts(standin, losers[0].id))
     await stop()
