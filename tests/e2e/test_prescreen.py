@@ -81,7 +81,7 @@ async def test_the_whole_questionnaire_with_back_a_restart_and_the_result_on_the
     assert answered == half
     # A button from an earlier question changes nothing and shows the current one.
     old = first_question_screen.raw["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    stale_run, stale_number, _ = old.removeprefix("ps:a:").split(":")
+    stale_run = old.removeprefix("ps:a:").split(":")[0]
     await act(
         standin, await standin.press_data(ana, standin.screen(ana.id), f"ps:a:{stale_run}:0:0")
     )
@@ -129,7 +129,7 @@ async def test_the_whole_questionnaire_with_back_a_restart_and_the_result_on_the
 async def test_a_not_now_answer_says_why_and_when_to_come_back(
     standin: StandIn, database_url: str, ana: User
 ) -> None:
-    running, stop = await start_bot(standin, database_url, clock=FakeClock(MONDAY_10AM))
+    _, stop = await start_bot(standin, database_url, clock=FakeClock(MONDAY_10AM))
     await act(standin, await standin.send_text(ana, "/prescreen"))
     await act(standin, await standin.press(ana, "✅ I agree, let's start"))
     for question in QUESTIONS:
