@@ -88,7 +88,7 @@ class ClinicSettings(BaseSettings):
 
     staff_chat_id: int | None = None
     clinic_timezone: str = "America/Toronto"
-    # A folder with the clinic's own clinic.toml, faq.toml, texts.toml and schedule.toml.
+    # A folder with the clinic's own copy of the files in clinic/content/
     clinic_content_dir: Path = PACKAGED_CONTENT
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # staff: a booking is a request until staff confirm it in the group; instant: booked.
