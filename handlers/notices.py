@@ -233,6 +233,17 @@ def _confirmed_text(services: Services, appointment: AppointmentView) -> str:
     )
 
 
+def _change_buttons(services: Services, appointment: AppointmentView) -> list[InlineKeyboardButton]:
+    """Reschedule and Cancel, for messages about a confirmed appointment."""
+    texts = services.content.texts
+    return [
+        InlineKeyboardButton(
+            texts("notices.reschedule"), callback_data=f"{RESCHEDULE}{appointment.id}"
+        ),
+        InlineKeyboardButton(texts("notices.cancel"), callback_data=f"{CANCEL}{appointment.id}"),
+    ]
+
+
 @renders("confirmed")
 async def render_confirmed(
     session: AsyncSession, services: Services, due: Due, now: datetime
@@ -240,19 +251,7 @@ async def render_confirmed(
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != "confirmed":
         return None
-    texts = services.content.texts
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("notices.reschedule"), callback_data=f"{RESCHEDULE}{appointment.id}"
-                ),
-                InlineKeyboardButton(
-                    texts("notices.cancel"), callback_data=f"{CANCEL}{appointment.id}"
-                ),
-            ]
-        ]
-    )
+    keyboard = InlineKeyboardMarkup([_change_buttons(services, appointment)])
     return Outgoing(_confirmed_text(services, appointment), keyboard)
 
 
@@ -317,14 +316,7 @@ async def render_reminder(
                     texts("notices.there"), callback_data=f"{THERE}{appointment.id}"
                 )
             ],
-            [
-                InlineKeyboardButton(
-                    texts("notices.reschedule"), callback_data=f"{RESCHEDULE}{appointment.id}"
-                ),
-                InlineKeyboardButton(
-                    texts("notices.cancel"), callback_data=f"{CANCEL}{appointment.id}"
-                ),
-            ],
+            _change_buttons(services, appointment),
         ]
     )
     return Outgoing(text, keyboard)
