@@ -377,7 +377,7 @@ async def reschedule(update: Update, context: ClinicContext) -> None:
     """Starts choosing a new time for one of the patient's own appointments."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    old = await _own_active(context, trailing_id(query.data))
+    old = await my_appointments.own_upcoming(context, trailing_id(query.data))
     if old is None:
         await my_appointments.show_list(
             update, context, notice=context.text("appointments.not_available")
@@ -385,15 +385,6 @@ async def reschedule(update: Update, context: ClinicContext) -> None:
         return
     context.flow.go(FLOW, DAY, week=0, reschedule=old.id, name=old.name, phone=old.phone)
     await _show_step(update, context)
-
-
-async def _own_active(context: ClinicContext, appointment_id: int) -> AppointmentView | None:
-    appointment = await appointments.find(
-        context.session, appointment_id=appointment_id, patient_id=context.scope.patient_id
-    )
-    if appointment is None or not appointment.active or appointment.starts_at <= context.scope.now:
-        return None
-    return appointment
 
 
 async def _ensure_flow(update: Update, context: ClinicContext) -> bool:
@@ -426,9 +417,12 @@ async def choose_day(update: Update, context: ClinicContext) -> None:
         return
     day = parse_day(query.data)
     context.flow.go(FLOW, TIME, day=day.isoformat() if day else "")
-    if await _times_screen(context) is None:
+    times = await _times_screen(context)
+    if times is None:
         await answer_button(update, context, context.text("booking.taken"))
-    await _show_step(update, context)
+        await _show_step(update, context)  # back to the days
+        return
+    await show(update, context, *times)
 
 
 async def choose_time(update: Update, context: ClinicContext) -> None:
@@ -575,7 +569,7 @@ async def confirm(update: Update, context: ClinicContext) -> None:
     schedule, now, session = context.content.schedule, context.scope.now, context.session
     old: AppointmentView | None = None
     if (old_id := flow.data.get("reschedule")) is not None:
-        old = await _own_active(context, old_id)
+        old = await my_appointments.own_upcoming(context, old_id)
         if old is None:
             flow.reset()
             await my_appointments.show_list(

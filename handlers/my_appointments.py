@@ -79,7 +79,7 @@ async def list_appointments(update: Update, context: ClinicContext) -> None:
     await show_list(update, context)
 
 
-async def _own_upcoming(context: ClinicContext, appointment_id: int) -> AppointmentView | None:
+async def own_upcoming(context: ClinicContext, appointment_id: int) -> AppointmentView | None:
     """The patient's own active appointment still ahead; None for anyone else's."""
     appointment = await appointments.find(
         context.session, appointment_id=appointment_id, patient_id=context.scope.patient_id
@@ -120,7 +120,7 @@ async def ask_cancel(update: Update, context: ClinicContext) -> None:
     """Asks for an optional reason before cancelling."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    appointment = await _own_upcoming(context, trailing_id(query.data))
+    appointment = await own_upcoming(context, trailing_id(query.data))
     if appointment is None:
         await show_list(update, context, context.text("appointments.not_available"))
         return
@@ -151,7 +151,7 @@ async def cancel_with_text(update: Update, context: ClinicContext) -> None:
 async def _cancel(
     update: Update, context: ClinicContext, appointment_id: int, reason: str | None
 ) -> None:
-    appointment = await _own_upcoming(context, appointment_id)
+    appointment = await own_upcoming(context, appointment_id)
     if appointment is None:
         await show_list(update, context, context.text("appointments.not_available"))
         return
@@ -180,7 +180,7 @@ async def there(update: Update, context: ClinicContext) -> None:
     """Records "I'll be there" from a reminder."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    appointment = await _own_upcoming(context, trailing_id(query.data))
+    appointment = await own_upcoming(context, trailing_id(query.data))
     if appointment is None or appointment.status != "confirmed":
         await show_list(update, context, context.text("appointments.not_available"))
         return
@@ -196,7 +196,7 @@ async def there(update: Update, context: ClinicContext) -> None:
 @reshows(FLOW)
 async def reshow(update: Update, context: ClinicContext) -> None:
     if context.flow.step == CANCELLING:
-        appointment = await _own_upcoming(context, int(context.flow.data.get("appointment", 0)))
+        appointment = await own_upcoming(context, int(context.flow.data.get("appointment", 0)))
         if appointment is not None:
             await send(update, context, *_reason_screen(context, appointment))
             return
