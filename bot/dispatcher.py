@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import CallbackContext
 
 from clinic.clock import Clock
-from db import outbox
+from db import outbox, patients
 from db.engine import Database
 from db.messages import Direction, LogEntry, add_to_log
 from db.outbox import Due
@@ -163,10 +163,12 @@ class Dispatcher:
             except BadRequest as exc:
                 await outbox.mark_failed(session, row_id=due.id, error=f"400 {exc.message}")
                 log.error("outbox row refused by telegram id=%s kind=%s", due.id, due.kind)
+                await _done_with(session, outgoing)
                 return True
             except (NetworkError, TelegramError) as exc:
-                return await self._failed_try(session, due, now, type(exc).__name__)
+                return await self._failed_try(session, due, outgoing, now, type(exc).__name__)
             await outbox.mark_sent(session, row_id=due.id, now=now)
+            await _done_with(session, outgoing)
             if due.patient_id is not None:
                 add_to_log(
                     session,
@@ -192,7 +194,7 @@ class Dispatcher:
     async def _unreachable(self, session: AsyncSession, due: Due) -> None:
         if due.patient_id is not None:
             await outbox.mark_failed(session, row_id=due.id, error="403 blocked")
-            await outbox.stop_unreachable(session, patient_id=due.patient_id)
+            await patients.stop_unreachable(session, patient_id=due.patient_id, now=self._clock())
             log.info("patient unreachable, their messages stop patient_id=%s", due.patient_id)
             return
         await outbox.mark_failed(session, row_id=due.id, error="403 forbidden")
@@ -202,11 +204,14 @@ class Dispatcher:
             due.id,
         )
 
-    async def _failed_try(self, session: AsyncSession, due: Due, now: datetime, error: str) -> bool:
+    async def _failed_try(
+        self, session: AsyncSession, due: Due, outgoing: Outgoing, now: datetime, error: str
+    ) -> bool:
         attempts = due.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             await outbox.mark_failed(session, row_id=due.id, error=error)
             log.error("outbox row failed for good id=%s kind=%s error=%s", due.id, due.kind, error)
+            await _done_with(session, outgoing)
             return True
         await outbox.retry_at(
             session,
@@ -217,6 +222,11 @@ class Dispatcher:
         )
         log.warning("outbox send failed, will retry id=%s attempts=%s", due.id, attempts)
         return False
+
+
+async def _done_with(session: AsyncSession, outgoing: Outgoing) -> None:
+    if outgoing.then is not None:
+        await outgoing.then(session)
 
 
 def _seconds(retry_after: int | timedelta) -> float:

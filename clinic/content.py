@@ -1,4 +1,4 @@
-"""Loading the clinic's editable content (details, FAQ, texts, schedule) from TOML files."""
+"""Loading the clinic's editable content (details, FAQ, texts, schedule, plans) from TOML."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import phonenumbers
 
+from clinic.aftercare import Aftercare, CarePlan, Laser, Sign
 from clinic.prescreen import Band, Group, Question, Questionnaire
 from clinic.schedule import Schedule
 
@@ -73,6 +74,7 @@ class Content:
     texts: Texts
     schedule: Schedule
     questionnaire: Questionnaire
+    aftercare: Aftercare
 
 
 def _read(directory: Path, name: str) -> dict[str, Any]:
@@ -142,6 +144,11 @@ _FILLED_BY_THE_BOT = {
     "total",
     "skin_type",
     "text",
+    "laser",
+    "time",
+    "healing_days",
+    "milestones",
+    "sign",
 }
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -246,11 +253,86 @@ def _questionnaire(data: dict[str, Any], texts: Texts) -> Questionnaire:
     return Questionnaire(str(data["version"]), questions, bands)
 
 
+def _clinic_values(clinic: ClinicInfo) -> dict[str, str]:
+    return {"clinic": clinic.name, "phone": clinic.phone, "address": clinic.address}
+
+
+def _care_text(where: str, raw: Any, clinic: ClinicInfo) -> str:
+    values = _clinic_values(clinic)
+    fields = {name for _, name, _, _ in string.Formatter().parse(str(raw)) if name}
+    if unknown := fields - set(values):
+        raise ContentError(f"aftercare.toml: {where} uses unknown {{{sorted(unknown)[0]}}}")
+    text = str(raw).strip().format_map(values)
+    # Room for the day's heading and the check-in question around it.
+    if not text or len(text) > MAX_MESSAGE_LENGTH // 2:
+        raise ContentError(f"aftercare.toml: {where} must have a text of 1-2048 characters")
+    return text
+
+
+def _care_plan(laser: Laser, data: dict[str, Any], clinic: ClinicInfo) -> CarePlan:
+    table = data.get(laser.value)
+    if not isinstance(table, dict) or "name" not in table:
+        raise ContentError(f"aftercare.toml: [{laser.value}] with a name is missing")
+    healing = table.get("healing_days")
+    if not isinstance(healing, int) or isinstance(healing, bool) or healing < 1:
+        raise ContentError(f"aftercare.toml: {laser.value}.healing_days must be a whole number")
+    care: dict[int, str] = {}
+    for number, raw in enumerate(table.get("care", []), start=1):
+        where = f"{laser.value}.care {number}"
+        first, last = raw.get("from"), raw.get("to", raw.get("from"))
+        if not all(isinstance(day, int) and 0 <= day <= 365 for day in (first, last)):
+            raise ContentError(f"aftercare.toml: {where} needs days 'from' and 'to', 0 to 365")
+        if last < first:
+            raise ContentError(f"aftercare.toml: {where} ends before it starts")
+        text = _care_text(where, raw.get("text", ""), clinic)
+        for day in range(first, last + 1):
+            if day in care:
+                raise ContentError(f"aftercare.toml: {laser.value} has two texts for day {day}")
+            care[day] = text
+    if missing := [day for day in range(healing + 1) if day not in care]:
+        raise ContentError(f"aftercare.toml: {laser.value} has no care for day {missing[0]}")
+    return CarePlan(laser, str(table["name"]), healing, care)
+
+
+def _time(text: Any) -> time:
+    try:
+        return time.fromisoformat(str(text))
+    except ValueError:
+        raise ContentError(f"aftercare.toml: time '{text}' is not HH:MM") from None
+
+
+def _aftercare(data: dict[str, Any], clinic: ClinicInfo) -> Aftercare:
+    signs = []
+    for number, raw in enumerate(data.get("sign", []), start=1):
+        key, button = str(raw.get("key", "")), str(raw.get("button", ""))
+        if not _KEY.fullmatch(key) or not button:
+            raise ContentError(
+                f"aftercare.toml: sign {number} needs a key (a-z, 0-9, _) and a button"
+            )
+        signs.append(Sign(key, button))
+    if not signs or len({sign.key for sign in signs}) != len(signs):
+        raise ContentError("aftercare.toml needs [[sign]] entries with different keys")
+    times = tuple(_time(text) for text in data.get("times", []))
+    default = _time(data.get("default_time", "09:00"))
+    if default not in times:
+        raise ContentError("aftercare.toml: default_time must be one of the times")
+    max_days_ago = data.get("max_days_ago", 60)
+    if not isinstance(max_days_ago, int) or max_days_ago < 1:
+        raise ContentError("aftercare.toml: max_days_ago must be a whole number, at least 1")
+    return Aftercare(
+        plans={laser: _care_plan(laser, data, clinic) for laser in Laser},
+        signs=tuple(signs),
+        times=tuple(sorted(times)),
+        default_time=default,
+        max_days_ago=max_days_ago,
+    )
+
+
 def _texts(data: dict[str, Any], clinic: ClinicInfo) -> Texts:
     entries = {
         f"{section}.{key}": value for section, table in data.items() for key, value in table.items()
     }
-    defaults = {"clinic": clinic.name, "phone": clinic.phone, "address": clinic.address}
+    defaults = _clinic_values(clinic)
     # Fail at start, not in front of a patient, on a placeholder the bot never fills.
     known = {*defaults, *_FILLED_BY_THE_BOT}
     for key, template in entries.items():
@@ -261,7 +343,7 @@ def _texts(data: dict[str, Any], clinic: ClinicInfo) -> Texts:
 
 
 def load_content(directory: Path = PACKAGED_CONTENT) -> Content:
-    """Reads and checks clinic, faq, texts, schedule and prescreen .toml files."""
+    """Reads and checks clinic, faq, texts, schedule, prescreen and aftercare .toml files."""
     clinic = _clinic(_read(directory, "clinic.toml"))
     texts = _texts(_read(directory, "texts.toml"), clinic)
     return Content(
@@ -270,4 +352,5 @@ def load_content(directory: Path = PACKAGED_CONTENT) -> Content:
         texts=texts,
         schedule=_schedule(_read(directory, "schedule.toml")),
         questionnaire=_questionnaire(_read(directory, "prescreen.toml"), texts),
+        aftercare=_aftercare(_read(directory, "aftercare.toml"), clinic),
     )

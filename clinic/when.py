@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 # English names regardless of the machine's locale, which strftime would follow.
@@ -15,12 +15,16 @@ def day_label(day: date) -> str:
     return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
+def clock_label(at: time) -> str:
+    """'10:30 a.m.' (Canadian style)"""
+    hour = at.hour % 12 or 12
+    suffix = "a.m." if at.hour < 12 else "p.m."
+    return f"{hour}:{at.minute:02d} {suffix}"
+
+
 def time_label(instant: datetime, zone: ZoneInfo) -> str:
-    """'10:30 a.m.' in the clinic's zone (Canadian style)."""
-    local = instant.astimezone(zone)
-    hour = local.hour % 12 or 12
-    suffix = "a.m." if local.hour < 12 else "p.m."
-    return f"{hour}:{local.minute:02d} {suffix}"
+    """'10:30 a.m.' in the clinic's zone."""
+    return clock_label(instant.astimezone(zone).time())
 
 
 def when_label(instant: datetime, zone: ZoneInfo) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +17,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Time,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql import text
@@ -180,6 +181,7 @@ class OutboxMessage(Base):
         ),
         Index("ix_outbox_appointment_id", "appointment_id"),
         Index("ix_outbox_patient_id", "patient_id"),
+        Index("ix_outbox_plan_id", "plan_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -191,6 +193,8 @@ class OutboxMessage(Base):
     appointment_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointment.id", ondelete="CASCADE")
     )
+    # Set for aftercare messages: stopping the plan cancels its pending rows.
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("aftercare_plan.id", ondelete="CASCADE"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(12), default="pending")
@@ -236,3 +240,71 @@ class PrescreenAnswer(Base):
     question_key: Mapped[str] = mapped_column(String(32), primary_key=True)
     answer: Mapped[int] = mapped_column(SmallInteger)
     answered_at: Mapped[datetime]
+
+
+_SENDING = text("status = 'active'")
+
+
+class AftercarePlan(Base):
+    """Daily aftercare messages after one treatment, from the invitation to the last day.
+
+    invited (staff recorded the treatment) -> active (the patient said yes and chose a
+    time) -> completed, or stopped (by the patient, a newer plan, or a block); an
+    invitation the patient turns down is declined.
+    """
+
+    __tablename__ = "aftercare_plan"
+    __table_args__ = (
+        CheckConstraint("laser IN ('co2', 'erbium')", name="laser"),
+        CheckConstraint(
+            "status IN ('invited', 'declined', 'active', 'stopped', 'completed')", name="status"
+        ),
+        # One plan sends messages at a time: starting a new one stops the old one.
+        Index(
+            "uq_aftercare_plan_active",
+            "patient_id",
+            unique=True,
+            postgresql_where=_SENDING,
+            sqlite_where=_SENDING,
+        ),
+        Index("ix_aftercare_plan_appointment_id", "appointment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    laser: Mapped[str] = mapped_column(String(8))
+    treated_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(12))
+    # The local time of day of the messages, chosen at opt-in.
+    send_at: Mapped[time | None] = mapped_column(Time)
+    # The plan day of the newest message sent: a day is never sent twice.
+    last_nudge_day: Mapped[int | None] = mapped_column(Integer)
+    # Set when staff recorded the treatment (on this appointment's card).
+    recorded_by: Mapped[str | None] = mapped_column(String(128))
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    # patient, unreachable, replaced
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class AftercareCheckin(Base):
+    """A patient's answer to "How is your skin today?", and any warning sign reported."""
+
+    __tablename__ = "aftercare_checkin"
+    __table_args__ = (
+        CheckConstraint("answer IN ('ok', 'worried', 'sign')", name="answer"),
+        Index("ix_aftercare_checkin_plan_at", "plan_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("aftercare_plan.id", ondelete="CASCADE"))
+    # Days since the treatment when the patient answered.
+    day: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[str] = mapped_column(String(8))
+    # aftercare.toml's sign key, for answer 'sign'.
+    sign: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]

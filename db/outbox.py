@@ -24,6 +24,7 @@ class Due:
     chat_id: int
     patient_id: int | None
     appointment_id: int | None
+    plan_id: int | None
     payload: dict[str, Any]
     attempts: int
 
@@ -37,6 +38,7 @@ def enqueue(
     now: datetime,
     patient_id: int | None = None,
     appointment_id: int | None = None,
+    plan_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> None:
     session.add(
@@ -45,6 +47,7 @@ def enqueue(
             chat_id=chat_id,
             patient_id=patient_id,
             appointment_id=appointment_id,
+            plan_id=plan_id,
             payload=payload or {},
             due_at=due_at,
             status="pending",
@@ -59,12 +62,15 @@ async def cancel_pending(
     *,
     appointment_id: int | None = None,
     patient_id: int | None = None,
+    plan_id: int | None = None,
     kinds: tuple[str, ...] | None = None,
 ) -> int:
-    """Cancels pending rows of an appointment or a patient; returns how many."""
+    """Cancels pending rows of an appointment, a patient or a plan; returns how many."""
     query = update(OutboxMessage).where(OutboxMessage.status == "pending")
     if appointment_id is not None:
         query = query.where(OutboxMessage.appointment_id == appointment_id)
+    if plan_id is not None:
+        query = query.where(OutboxMessage.plan_id == plan_id)
     if patient_id is not None:
         query = query.where(OutboxMessage.patient_id == patient_id)
     if kinds is not None:
@@ -111,6 +117,7 @@ async def take(session: AsyncSession, *, row_id: int, now: datetime) -> Due | No
         chat_id=row.chat_id,
         patient_id=row.patient_id,
         appointment_id=row.appointment_id,
+        plan_id=row.plan_id,
         payload=dict(row.payload or {}),
         attempts=row.attempts,
     )
@@ -152,12 +159,6 @@ async def mark_failed(session: AsyncSession, *, row_id: int, error: str) -> None
     )
 
 
-async def stop_unreachable(session: AsyncSession, *, patient_id: int) -> None:
-    """The patient blocked the bot: mark them unreachable and stop what was due to them."""
-    await session.execute(update(Patient).where(Patient.id == patient_id).values(reachable=False))
-    await cancel_pending(session, patient_id=patient_id)
-
-
 async def is_reachable(session: AsyncSession, *, patient_id: int) -> bool:
     reachable = await session.scalar(select(Patient.reachable).where(Patient.id == patient_id))
     return bool(reachable)
@@ -171,3 +172,14 @@ async def forget_finished(session: AsyncSession, *, before: datetime) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def next_pending(session: AsyncSession, *, plan_id: int) -> datetime | None:
+    """When the plan's next message is due, if one is queued."""
+    due_at: datetime | None = await session.scalar(
+        select(OutboxMessage.due_at)
+        .where(OutboxMessage.plan_id == plan_id, OutboxMessage.status == "pending")
+        .order_by(OutboxMessage.due_at)
+        .limit(1)
+    )
+    return due_at

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import aftercare, outbox
 from db.dialect import upsert_insert
-from db.models import Patient
+from db.models import Appointment, Patient
 
 
 async def upsert_patient(
@@ -49,10 +51,27 @@ async def upsert_patient(
     return int((await session.execute(statement)).scalar_one())
 
 
-async def set_reachable(session: AsyncSession, *, telegram_id: int, reachable: bool) -> None:
-    await session.execute(
-        update(Patient).where(Patient.telegram_id == telegram_id).values(reachable=reachable)
-    )
+async def set_reachable(
+    session: AsyncSession, *, telegram_id: int, reachable: bool, now: datetime
+) -> None:
+    """Records that the patient blocked the bot, or came back."""
+    patient_id = await session.scalar(select(Patient.id).where(Patient.telegram_id == telegram_id))
+    if patient_id is None:
+        return
+    if not reachable:
+        await stop_unreachable(session, patient_id=patient_id, now=now)
+        return
+    await session.execute(update(Patient).where(Patient.id == patient_id).values(reachable=True))
+
+
+async def stop_unreachable(session: AsyncSession, *, patient_id: int, now: datetime) -> None:
+    """The patient blocked the bot: nothing more goes out to them, and aftercare stops.
+
+    Coming back does not restart the plan: the patient chooses that again.
+    """
+    await session.execute(update(Patient).where(Patient.id == patient_id).values(reachable=False))
+    await aftercare.end_for_patient(session, patient_id=patient_id, reason="unreachable", now=now)
+    await outbox.cancel_pending(session, patient_id=patient_id)
 
 
 async def saved_phone(session: AsyncSession, *, patient_id: int) -> str | None:
@@ -71,4 +90,31 @@ async def chat_of(session: AsyncSession, *, patient_id: int) -> int:
         (
             await session.execute(select(Patient.telegram_id).where(Patient.id == patient_id))
         ).scalar_one()
+    )
+
+
+@dataclass(frozen=True)
+class Contact:
+    telegram_id: int
+    name: str
+    phone: str | None  # E.164
+
+
+async def contact(session: AsyncSession, *, patient_id: int) -> Contact:
+    """How staff reach a patient: their newest booking's name and phone, else Telegram's."""
+    patient = await session.get(Patient, patient_id)
+    assert patient is not None
+    booked = (
+        await session.execute(
+            select(Appointment.name, Appointment.phone)
+            .where(Appointment.patient_id == patient_id)
+            .order_by(Appointment.created_at.desc(), Appointment.id.desc())
+            .limit(1)
+        )
+    ).first()
+    telegram_name = " ".join(filter(None, (patient.first_name, patient.last_name)))
+    return Contact(
+        telegram_id=patient.telegram_id,
+        name=booked.name if booked else telegram_name,
+        phone=patient.phone or (booked.phone if booked else None),
     )

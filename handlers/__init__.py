@@ -7,6 +7,7 @@ from telegram.ext import Application
 
 from clinic.content import Content
 from handlers import (
+    aftercare,
     booking,
     fallback,
     info,
@@ -18,7 +19,7 @@ from handlers import (
 )
 
 # Shown in Telegram's command menu, described by the [commands] texts.
-COMMANDS = ("start", "prescreen", "book", "appointments", "contact", "help")
+COMMANDS = ("start", "prescreen", "book", "appointments", "aftercare", "stop", "contact", "help")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -27,6 +28,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     prescreen.register(application)
     booking.register(application)
     my_appointments.register(application)
+    aftercare.register(application)
     staff.register(application)
     reachability.register(application)
     # Last: catches whatever no flow above claimed.

@@ -24,6 +24,28 @@ CANCEL_REASON = "appt:x:"  # + appointment id + ":" + reason number (0: none)
 THERE = "appt:y:"  # + appointment id: "I'll be there"
 STAFF_CONFIRM = "staff:ok:"  # + appointment id
 STAFF_DECLINE = "staff:no:"  # + appointment id
+STAFF_CARD = "staff:card:"  # + appointment id: the card as it is
+STAFF_TREATMENT = "staff:tr:"  # + appointment id: record a treatment, which laser?
+STAFF_TREATMENT_LASER = "staff:tl:"  # + appointment id + ":" + laser: on which day?
+STAFF_TREATMENT_DAY = "staff:td:"  # + appointment id + ":" + laser + ":" + days ago
+# Aftercare set-up, in the flow (the flow state holds the choices so far).
+AC_LASER = "ac:l:"  # + laser
+AC_DAY = "ac:d:"  # + days ago (0 today, 1 yesterday)
+AC_OTHER_DATE = "ac:date"
+AC_BACK = "ac:back"
+AC_YES = "ac:yes"
+AC_NO = "ac:no"
+AC_NOT_SURE = "ac:unsure"
+AC_TIME = "ac:t:"  # + HHMM, local
+AC_CHANGE_TIME = "ac:time"
+AC_TODAY = "ac:today"
+# On messages that outlive the flow: each names its plan, checked to be the patient's.
+AC_INVITED = "ac:i:"  # + plan id: "Tell me more" on an invitation
+AC_INVITE_NO = "ac:in:"  # + plan id
+AC_FINE = "ac:ok:"  # + plan id
+AC_WORRIED = "ac:w:"  # + plan id
+AC_SIGN = "ac:s:"  # + plan id + ":" + sign key
+AC_STOP = "ac:stop:"  # + plan id
 
 _UTC_MINUTE = "%Y%m%d%H%M"
 

@@ -67,7 +67,10 @@ async def on_error(update: object, context: ClinicContext) -> None:
         # The patient blocked the bot mid-conversation: nothing to send, nothing to retry.
         if isinstance(update, Update) and update.effective_user:
             await set_reachable(
-                scope.session, telegram_id=update.effective_user.id, reachable=False
+                scope.session,
+                telegram_id=update.effective_user.id,
+                reachable=False,
+                now=scope.now,
             )
         log.info("patient unreachable update_id=%s", update_id)
         return

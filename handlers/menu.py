@@ -9,7 +9,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from handlers.context import ClinicContext
 from handlers.navigation import (
-    COMING_SOON,
     CONTACT,
     MENU,
     back_to_menu,
@@ -37,14 +36,6 @@ async def menu(update: Update, context: ClinicContext) -> None:
     await show_menu(update, context)
 
 
-async def coming_soon(update: Update, context: ClinicContext) -> None:
-    """Tells kindly that a flow is not available yet, and how to reach the clinic instead."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    which = query.data.removeprefix("menu:")
-    await show(update, context, context.text(f"coming_soon.{which}"), back_to_menu(context))
-
-
 def _contact_text(context: ClinicContext) -> str:
     key = "contact.with_address" if context.content.clinic.address else "contact.text"
     return context.text(key)
@@ -70,6 +61,5 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("help", help_command, filters=PRIVATE),
             CallbackQueryHandler(menu, pattern=f"^{MENU}$"),
             CallbackQueryHandler(contact, pattern=f"^{CONTACT}$"),
-            CallbackQueryHandler(coming_soon, pattern=f"^menu:({'|'.join(COMING_SOON)})$"),
         ]
     )

@@ -11,15 +11,13 @@ from handlers.callbacks import APPOINTMENTS
 from handlers.context import CURRENT_SCOPE, ClinicContext
 from handlers.replies import send, show
 
-# Callback data of the main menu's buttons. Flows not built yet answer "coming soon".
+# Callback data of the main menu's buttons.
 MENU = "menu"
 ABOUT = "faq"
 CANDIDACY = "menu:candidacy"
 BOOK = "menu:book"
 AFTERCARE = "menu:aftercare"
 CONTACT = "menu:contact"
-# Menu entries whose flows are not built yet; each has a coming_soon.<name> text.
-COMING_SOON = ("aftercare",)
 
 Reshow = Callable[[Update, ClinicContext], Awaitable[None]]
 # flow name -> how to show its current step again as a new message

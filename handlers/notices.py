@@ -18,8 +18,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from clinic.calendar_file import consultation_ics
 from clinic.phone import display_phone
 from clinic.schedule import reminder_times
-from clinic.when import when_label
-from db import appointments, outbox, prescreens
+from clinic.when import day_label, when_label
+from db import aftercare, appointments, outbox, prescreens
 from db.appointments import AppointmentView
 from db.outbox import Due
 from db.patients import chat_of
@@ -29,9 +29,12 @@ from handlers.callbacks import (
     RESCHEDULE,
     STAFF_CONFIRM,
     STAFF_DECLINE,
+    STAFF_TREATMENT,
     THERE,
 )
 from handlers.context import ClinicContext, Services
+
+AfterSend = Callable[[AsyncSession], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class Outgoing:
     text: str
     keyboard: InlineKeyboardMarkup | None = None
     document: tuple[str, bytes] | None = None  # (file name, content)
+    # Runs in the sending transaction once the row is done with: sent, or given up on
+    # for good (not when it waits to be retried). Aftercare queues the next day here.
+    then: AfterSend | None = None
 
 
 Render = Callable[[AsyncSession, Services, Due, datetime], Awaitable[Outgoing | None]]
@@ -144,7 +150,19 @@ async def staff_card(
         parts.append(texts(key, staff=by, when=when_label(appointment.decided_at, zone)))
     if appointment.status == "cancelled":
         parts.append(texts("staff.cancelled_note"))
+    if (line := await _treatment_line(session, services, appointment)) is not None:
+        parts.append(line)
     keyboard = None
+    if appointment.status in TREATABLE:
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts("staff.record"), callback_data=f"{STAFF_TREATMENT}{appointment.id}"
+                    )
+                ]
+            ]
+        )
     if appointment.status == "requested":
         keyboard = InlineKeyboardMarkup(
             [
@@ -159,6 +177,27 @@ async def staff_card(
             ]
         )
     return "\n\n".join(parts), keyboard
+
+
+# Statuses whose card offers "Record treatment": the patient has been seen, or will be.
+TREATABLE = ("confirmed", "completed")
+
+
+async def _treatment_line(
+    session: AsyncSession, services: Services, appointment: AppointmentView
+) -> str | None:
+    """The newest treatment recorded on this card, and where its aftercare stands."""
+    plan = await aftercare.of_appointment(session, appointment_id=appointment.id)
+    if plan is None:
+        return None
+    texts = services.content.texts
+    return texts(
+        "staff.treatment",
+        laser=services.content.aftercare.plans[plan.laser].name,
+        day=day_label(plan.treated_on),
+        staff=html.escape(plan.recorded_by or ""),
+        text=texts(f"staff.aftercare_{plan.status}"),
+    )
 
 
 async def _prescreen_line(

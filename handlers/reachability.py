@@ -14,12 +14,17 @@ log = logging.getLogger(__name__)
 
 
 async def membership_changed(update: Update, context: ClinicContext) -> None:
-    """Marks the patient unreachable when they block the bot, reachable when they return."""
+    """Marks the patient unreachable when they block the bot, reachable when they return.
+
+    Blocking also stops their aftercare plan; coming back does not restart it.
+    """
     change = update.my_chat_member
     if change is None or change.chat.type != "private":
         return
     reachable = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
-    await set_reachable(context.session, telegram_id=change.chat.id, reachable=reachable)
+    await set_reachable(
+        context.session, telegram_id=change.chat.id, reachable=reachable, now=context.scope.now
+    )
     log.info("patient reachable=%s chat_id=%s", reachable, change.chat.id)
 
 

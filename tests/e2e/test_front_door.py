@@ -42,7 +42,16 @@ async def test_start_greets_by_first_name_with_the_menu(bot: RunningBot, ana: Us
 
 async def test_command_menu_is_registered(bot: RunningBot) -> None:
     commands = {command["command"] for command in bot.standin.commands}
-    assert commands == {"start", "prescreen", "book", "appointments", "contact", "help"}
+    assert commands == {
+        "start",
+        "prescreen",
+        "book",
+        "appointments",
+        "aftercare",
+        "stop",
+        "contact",
+        "help",
+    }
 
 
 async def test_every_faq_topic_is_reachable_by_buttons(bot: RunningBot, ana: User) -> None:
@@ -110,16 +119,6 @@ async def test_contact_command(bot: RunningBot, ana: User) -> None:
     [text, card] = bot.standin.bot_messages(ana.id)
     assert text.text is not None and "+1 905-929-3134" in text.text
     assert card.contact is not None
-
-
-async def test_flows_not_built_yet_say_so_kindly(bot: RunningBot, ana: User) -> None:
-    await start(bot.standin, ana)
-    for label in ("🩹 Aftercare",):
-        await press(bot.standin, ana, label)
-        screen = bot.standin.screen(ana.id)
-        assert screen.text is not None and "+1 905-929-3134" in screen.text
-        assert "almost ready" in screen.text
-        await press(bot.standin, ana, "🏠 Main menu")
 
 
 async def test_help_explains_the_commands(bot: RunningBot, ana: User) -> None:

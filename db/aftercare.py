@@ -1,0 +1,238 @@
+"""Aftercare plans and check-ins: invited, started, nudged day by day, ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinic.aftercare import Laser
+from db import outbox
+from db.models import AftercareCheckin, AftercarePlan
+
+
+@dataclass(frozen=True)
+class PlanView:
+    id: int
+    patient_id: int
+    laser: Laser
+    treated_on: date
+    status: str
+    send_at: time | None
+    last_nudge_day: int | None
+    recorded_by: str | None
+    appointment_id: int | None
+
+
+def _view(row: AftercarePlan) -> PlanView:
+    return PlanView(
+        id=row.id,
+        patient_id=row.patient_id,
+        laser=Laser(row.laser),
+        treated_on=row.treated_on,
+        status=row.status,
+        send_at=row.send_at,
+        last_nudge_day=row.last_nudge_day,
+        recorded_by=row.recorded_by,
+        appointment_id=row.appointment_id,
+    )
+
+
+async def find(
+    session: AsyncSession, *, plan_id: int, patient_id: int | None = None
+) -> PlanView | None:
+    """The plan with this id; with `patient_id`, only if it is that patient's."""
+    query = select(AftercarePlan).where(AftercarePlan.id == plan_id)
+    if patient_id is not None:
+        query = query.where(AftercarePlan.patient_id == patient_id)
+    row = await session.scalar(query)
+    return None if row is None else _view(row)
+
+
+async def _newest(session: AsyncSession, patient_id: int, status: str) -> PlanView | None:
+    row = await session.scalar(
+        select(AftercarePlan)
+        .where(AftercarePlan.patient_id == patient_id, AftercarePlan.status == status)
+        .order_by(AftercarePlan.created_at.desc(), AftercarePlan.id.desc())
+        .limit(1)
+    )
+    return None if row is None else _view(row)
+
+
+async def active(session: AsyncSession, *, patient_id: int) -> PlanView | None:
+    """The plan sending messages to the patient now, if any (there is one at most)."""
+    return await _newest(session, patient_id, "active")
+
+
+async def invitation(session: AsyncSession, *, patient_id: int) -> PlanView | None:
+    """The newest treatment staff recorded that the patient has not answered yet."""
+    return await _newest(session, patient_id, "invited")
+
+
+async def of_appointment(session: AsyncSession, *, appointment_id: int) -> PlanView | None:
+    """The newest treatment staff recorded on this appointment's card."""
+    row = await session.scalar(
+        select(AftercarePlan)
+        .where(AftercarePlan.appointment_id == appointment_id)
+        .order_by(AftercarePlan.created_at.desc(), AftercarePlan.id.desc())
+        .limit(1)
+    )
+    return None if row is None else _view(row)
+
+
+async def invite(
+    session: AsyncSession,
+    *,
+    patient_id: int,
+    laser: Laser,
+    treated_on: date,
+    recorded_by: str,
+    appointment_id: int | None,
+    now: datetime,
+) -> PlanView:
+    """Records a treatment from the staff group; an older unanswered invitation lapses."""
+    await session.execute(
+        update(AftercarePlan)
+        .where(AftercarePlan.patient_id == patient_id, AftercarePlan.status == "invited")
+        .values(status="declined", ended_at=now, end_reason="replaced")
+    )
+    row = AftercarePlan(
+        patient_id=patient_id,
+        laser=laser.value,
+        treated_on=treated_on,
+        status="invited",
+        recorded_by=recorded_by,
+        appointment_id=appointment_id,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return _view(row)
+
+
+async def start(
+    session: AsyncSession,
+    *,
+    patient_id: int,
+    laser: Laser,
+    treated_on: date,
+    send_at: time,
+    now: datetime,
+    invited_id: int | None = None,
+) -> PlanView:
+    """The patient said yes: the plan (the invited one, or a new one) starts sending.
+
+    A plan already sending is stopped first, with its pending messages.
+    """
+    if (current := await active(session, patient_id=patient_id)) is not None:
+        await end(session, plan_id=current.id, status="stopped", reason="replaced", now=now)
+    row = None
+    if invited_id is not None:
+        row = await session.scalar(
+            select(AftercarePlan).where(
+                AftercarePlan.id == invited_id,
+                AftercarePlan.patient_id == patient_id,
+                AftercarePlan.status == "invited",
+            )
+        )
+    if row is None:
+        row = AftercarePlan(patient_id=patient_id, created_at=now)
+        session.add(row)
+    row.laser, row.treated_on, row.send_at = laser.value, treated_on, send_at
+    row.status, row.started_at = "active", now
+    await session.flush()
+    return _view(row)
+
+
+async def decline(session: AsyncSession, *, plan_id: int, now: datetime) -> None:
+    await session.execute(
+        update(AftercarePlan)
+        .where(AftercarePlan.id == plan_id, AftercarePlan.status == "invited")
+        .values(status="declined", ended_at=now, end_reason="patient")
+    )
+
+
+async def end(
+    session: AsyncSession, *, plan_id: int, status: str, reason: str | None, now: datetime
+) -> None:
+    """Stops or completes a plan and cancels its pending messages.
+
+    The pending rows are cancelled before the plan row is touched: the dispatcher locks
+    a row, then the plan, and taking them in the same order means a stop that races a
+    send waits for it instead of deadlocking. That send may queue the next day's
+    message, which the second pass catches.
+    """
+    await outbox.cancel_pending(session, plan_id=plan_id)
+    await session.execute(
+        update(AftercarePlan)
+        .where(AftercarePlan.id == plan_id)
+        .values(status=status, ended_at=now, end_reason=reason)
+    )
+    await outbox.cancel_pending(session, plan_id=plan_id)
+
+
+async def end_for_patient(
+    session: AsyncSession, *, patient_id: int, reason: str, now: datetime
+) -> None:
+    """Stops the patient's plan and lapses their invitations (they blocked the bot)."""
+    rows = await session.scalars(
+        select(AftercarePlan.id).where(
+            AftercarePlan.patient_id == patient_id,
+            AftercarePlan.status.in_(("active", "invited")),
+        )
+    )
+    for plan_id in list(rows):
+        await end(session, plan_id=plan_id, status="stopped", reason=reason, now=now)
+
+
+async def change_time(session: AsyncSession, *, plan_id: int, send_at: time) -> PlanView:
+    """Moves the messages to another time of day; the caller queues the next one."""
+    await outbox.cancel_pending(session, plan_id=plan_id)
+    await session.execute(
+        update(AftercarePlan).where(AftercarePlan.id == plan_id).values(send_at=send_at)
+    )
+    await outbox.cancel_pending(session, plan_id=plan_id)  # as in `end`
+    plan = await find(session, plan_id=plan_id)
+    assert plan is not None
+    return plan
+
+
+async def nudged(session: AsyncSession, *, plan_id: int, day: int) -> None:
+    """Telegram took (or gave up on) the message of `day`: it is never sent again."""
+    await session.execute(
+        update(AftercarePlan).where(AftercarePlan.id == plan_id).values(last_nudge_day=day)
+    )
+
+
+async def record_checkin(
+    session: AsyncSession,
+    *,
+    plan_id: int,
+    day: int,
+    answer: str,
+    now: datetime,
+    sign: str | None = None,
+) -> int:
+    row = AftercareCheckin(plan_id=plan_id, day=day, answer=answer, sign=sign, at=now)
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+@dataclass(frozen=True)
+class Checkin:
+    id: int
+    plan_id: int
+    day: int
+    answer: str
+    sign: str | None
+    at: datetime
+
+
+async def checkin(session: AsyncSession, *, checkin_id: int) -> Checkin | None:
+    row = await session.get(AftercareCheckin, checkin_id)
+    if row is None:
+        return None
+    return Checkin(row.id, row.plan_id, row.day, row.answer, row.sign, row.at)
