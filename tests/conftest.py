@@ -102,14 +102,23 @@ class FakeClock:
 
 
 async def start_bot(
-    standin: StandIn, database_url: str, *, clock: Clock = utc_now, **clinic: Any
+    standin: StandIn,
+    database_url: str,
+    *,
+    clock: Clock = utc_now,
+    outbox_tick: float = 0.05,
+    **clinic: Any,
 ) -> tuple[RunningBot, Any]:
-    """Starts the real Application on the stand-in; returns it and how to stop it."""
+    """Starts the real Application on the stand-in; returns it and how to stop it.
+
+    The outbox tick is short because tests move the clock and expect due messages
+    promptly; a test that must show something is sent without waiting for a tick
+    makes it long.
+    """
     application = build_application(
         make_settings(standin, database_url, **clinic),
         clock=clock,
-        # Tests move the clock and expect due messages promptly.
-        outbox_tick=timedelta(seconds=0.05),
+        outbox_tick=timedelta(seconds=outbox_tick),
     )
     database = application.bot_data["services"].database
     await upgrade_to_head(database.engine)
@@ -141,3 +150,9 @@ def ana() -> User:
 @pytest.fixture
 def ben() -> User:
     return User(id=5551002, first_name="Ben")
+
+
+@pytest.fixture
+def maria() -> User:
+    """A member of the clinic's staff group."""
+    return User(id=7001, first_name="Maria", last_name="Lopez")

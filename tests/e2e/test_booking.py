@@ -26,11 +26,6 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def maria() -> User:
-    return User(id=7001, first_name="Maria", last_name="Lopez")
-
-
-@pytest.fixture
 async def clinic(
     standin: StandIn, database_url: str, clock: FakeClock
 ) -> AsyncIterator[RunningBot]:

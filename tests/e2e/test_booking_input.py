@@ -7,9 +7,9 @@ from sqlalchemy import select
 from db.models import Appointment
 from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot
-from tests.e2e.test_booking import act, appointments_of, book, clinic, clock, maria, texts
+from tests.e2e.test_booking import act, appointments_of, book, clinic, clock, texts
 
-__all__ = ["clinic", "clock", "maria"]  # fixtures
+__all__ = ["clinic", "clock"]  # fixtures
 
 
 def screen_text(standin: StandIn, user: User) -> str:

@@ -42,7 +42,7 @@ async def test_both_reminders_arrive_once_at_their_time_across_a_restart(
     clock.advance(seconds=2)
     await wait_for_text(standin, ana.id, "⏰")
     [day_before] = reminders(standin, ana)
-    assert "tomorrow, Wed 25 Nov 2026 at 10:00 a.m." in day_before
+    assert "tomorrow:\n📅 Wed 25 Nov 2026 at 10:00 a.m.\n" in day_before
     assert standin.screen(ana.id).buttons() == ["👍 I'll be there", "🔁 Reschedule", "✖️ Cancel"]
     await stop()
 
@@ -51,7 +51,7 @@ async def test_both_reminders_arrive_once_at_their_time_across_a_restart(
     assert len(reminders(standin, ana)) == 1  # a restart sends nothing again
     clock.now = WEDNESDAY_10AM - timedelta(hours=2)
     await wait_for_text(standin, ana.id, "⏰", count=2)
-    assert "in 2 hours, Wed 25 Nov 2026 at 10:00 a.m." in reminders(standin, ana)[1]
+    assert "in 2 hours:\n📅 Wed 25 Nov 2026 at 10:00 a.m.\n" in reminders(standin, ana)[1]
 
     await act(standin, await standin.press(ana, "👍 I'll be there"))
     assert "See you on Wed 25 Nov 2026 at 10:00 a.m." in texts(standin, ana.id)[-1]
