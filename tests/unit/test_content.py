@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from clinic.aftercare import Laser
 from clinic.content import PACKAGED_CONTENT, ContentError, load_content
 
 
@@ -118,4 +119,59 @@ def test_an_answer_too_long_for_telegram_is_refused(content_dir: Path) -> None:
 def test_a_missing_file_is_named(content_dir: Path) -> None:
     (content_dir / "texts.toml").unlink()
     with pytest.raises(ContentError, match=r"texts\.toml is missing"):
+        load_content(content_dir)
+
+
+_PLAN = """
+[co2]
+name = "CO2 laser"
+healing_days = 2
+[[co2.care]]
+from = 0
+to = 2
+text = "Rest."
+[erbium]
+name = "Erbium laser"
+healing_days = 1
+[[erbium.care]]
+from = 0
+to = 1
+text = "Rest."
+[[sign]]
+key = "fever"
+button = "Fever"
+"""
+
+
+def test_shipped_aftercare_plans_cover_every_healing_day() -> None:
+    plans = load_content().aftercare.plans
+    co2, erbium = plans[Laser.CO2], plans[Laser.ERBIUM]
+    assert co2.days == (*range(15), 21, 28, 42, 56)
+    assert erbium.days == (*range(6), 7, 14, 28, 42, 56)
+    assert "Retin-A" in co2.care[28] and "Retin-A" in erbium.care[28]
+    assert "+1 905-929-3134" in co2.care[14]  # {phone} filled in
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (("to = 2", "to = 1"), "aftercare.toml: co2 has no care for day 2"),
+        (('text = "Rest."', 'text = "Call {nurse}"'), "co2.care 1 uses unknown {nurse}"),
+        (("from = 0\nto = 2", "from = 2\nto = 0"), "co2.care 1 ends before it starts"),
+        (('key = "fever"', 'key = "Fever!"'), "sign 1 needs a key (a-z, 0-9, _) and a button"),
+        (("[erbium]", "[erbium_x]"), "aftercare.toml: [erbium] with a name is missing"),
+    ],
+)
+def test_a_broken_aftercare_plan_fails_in_one_line(
+    content_dir: Path, change: tuple[str, str], error: str
+) -> None:
+    text = 'times = ["09:00"]\n' + _PLAN.replace(*change, 1)
+    (content_dir / "aftercare.toml").write_text(text)
+    with pytest.raises(ContentError, match=re.escape(error)):
+        load_content(content_dir)
+
+
+def test_the_default_time_must_be_one_of_the_choices(content_dir: Path) -> None:
+    (content_dir / "aftercare.toml").write_text('times = ["08:00"]\n' + _PLAN)
+    with pytest.raises(ContentError, match="default_time must be one of the times"):
         load_content(content_dir)
