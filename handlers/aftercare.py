@@ -344,7 +344,10 @@ async def choose_time(update: Update, context: ClinicContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     digits = query.data.removeprefix(AC_TIME)
-    at = time(int(digits[:2]), int(digits[2:])) if int(digits[:2]) < 24 else None
+    try:
+        at: time | None = time(int(digits[:2]), int(digits[2:]))
+    except ValueError:  # forged: 25:99
+        at = None
     if at not in context.content.aftercare.times or not _at(context, TIME, CHANGE_TIME):
         await _stale(update, context)
         return

@@ -154,12 +154,22 @@ async def record_treatment(update: Update, context: ClinicContext) -> None:
     assert query is not None and query.data is not None and user is not None
     _, _, _, laser, days_ago = query.data.split(":")
     session, now = context.session, context.scope.now
-    today = local_date(now, context.services.zone)
+    treated_on = local_date(now, context.services.zone) - timedelta(days=int(days_ago))
+    recorded = await aftercare.of_appointment(session, appointment_id=appointment.id)
+    if (
+        recorded is not None
+        and (recorded.laser.value, recorded.treated_on) == (laser, treated_on)
+        and recorded.status in ("invited", "active")
+    ):
+        # A double tap, or a colleague on the same card: one invitation is enough.
+        await answer_button(update, context, context.text("staff.already"))
+        await show(update, context, *await staff_card(session, context.services, appointment))
+        return
     plan = await aftercare.invite(
         session,
         patient_id=appointment.patient_id,
         laser=Laser(laser),
-        treated_on=today - timedelta(days=int(days_ago)),
+        treated_on=treated_on,
         recorded_by=user.full_name[:128],
         appointment_id=appointment.id,
         now=now,

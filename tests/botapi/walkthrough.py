@@ -4,8 +4,9 @@
 
 Starts the stand-in Bot API server, launches the bot as a separate process on a fresh
 SQLite file, times five /start replies (update queued to reply received), walks the
-main menu and the FAQ, books the first free time and confirms it as staff, and prints
-each screen with its buttons: a quick way to read the bot as a patient and the staff
+main menu and the FAQ, books the first free time and confirms it as staff, records a
+treatment, opts in to aftercare and reports a warning sign, and prints each screen
+with its buttons: a quick way to read the bot as a patient and the staff
 group would, and a check that every request met the specification.
 """
 
@@ -98,12 +99,44 @@ async def main() -> int:
                 print(
                     f"\n[patient receives] {name}\n{message.text}\n  buttons: {message.buttons()}"
                 )
+            await aftercare(standin, patient, staff)
         finally:
             bot.terminate()
             await bot.wait()
             await standin.close()
     print("\nspecification violations:", standin.violations or "none")
     return 1 if standin.violations else 0
+
+
+AFTERCARE = [
+    "✅ Tell me more",
+    "✅ Yes, send them",
+    "9:00 a.m. (suggested)",
+    "/aftercare",
+    "📋 Today's care",
+    "😟 Something worries me",
+    "🌡 Fever over 38 °C (100.4 °F)",
+]
+
+
+async def aftercare(standin: StandIn, patient: User, staff: User) -> None:
+    """Staff record a treatment on the card; the patient opts in and reports a sign."""
+    card = standin.bot_messages(STAFF)[0]
+    for label in ("🩹 Record treatment", "CO2 laser", "Today"):
+        await standin.handled(await standin.press(staff, label, card))
+        card = standin.bot_messages(STAFF)[0]
+        print(f"\n[staff group, {label}]\n{card.text}\n  buttons: {card.buttons()}")
+    await standin.wait_for(lambda: "Tell me more" in str(standin.screen(patient.id).buttons()))
+    print(f"\n[patient receives]\n{standin.screen(patient.id).text}")
+    for label in AFTERCARE:
+        if label.startswith("/"):
+            await standin.handled(await standin.send_text(patient, label))
+        else:
+            await standin.handled(await standin.press(patient, label))
+        latest = max(standin.bot_messages(patient.id), key=lambda m: m.touched)
+        print(f"\n[{label}]\n{latest.text}\n  buttons: {latest.buttons()}")
+    await standin.wait_for(lambda: len(standin.bot_messages(STAFF)) > 1, 10, "the alert")
+    print(f"\n[staff group]\n{standin.bot_messages(STAFF)[-1].text}")
 
 
 if __name__ == "__main__":

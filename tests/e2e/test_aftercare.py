@@ -218,6 +218,10 @@ async def test_staff_record_a_treatment_on_the_card_and_the_patient_opts_in(
     await act(standin, await standin.press_data(maria, card, redraw))
     assert "Aftercare: messages on" in (standin.bot_messages(STAFF)[0].text or "")
 
+    # The same record pressed again (a double tap) invites nobody twice.
+    again = f"staff:td:{plan.appointment_id}:erbium:0"
+    await act(standin, await standin.press_data(maria, card, again))
+    assert len(await plans(running)) == 1
     # The same buttons from a private chat do nothing.
     forged = f"staff:td:{plan.appointment_id}:co2:0"
     await act(standin, await standin.press_data(ana, standin.screen(ana.id), forged))
