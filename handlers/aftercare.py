@@ -66,7 +66,6 @@ from handlers.nudges import (
     checkin_keyboard,
     nudge_text,
     queue_next,
-    status_values,
 )
 from handlers.replies import answer_button, send, show
 
@@ -161,11 +160,13 @@ async def _offer_screen(context: ClinicContext) -> Screen:
     )
     if await aftercare.active(context.session, patient_id=_patient(context)) is not None:
         text += "\n\n" + context.text("aftercare.replaces")
-    back = [] if data.get("invited") else [_button(context, "aftercare.back", AC_BACK)]
+    last = [back_to_menu_button(context)]
+    if not data.get("invited"):  # an invitation starts here: nothing to go back to
+        last.insert(0, _button(context, "aftercare.back", AC_BACK))
     return text, _rows(
         [_button(context, "aftercare.yes", AC_YES)],
         [_button(context, "aftercare.no", AC_NO)],
-        back,
+        last,
     )
 
 
@@ -184,8 +185,21 @@ def _time_screen(context: ClinicContext, current: time | None) -> Screen:
     return context.text("aftercare.choose_time"), InlineKeyboardMarkup(rows)
 
 
+def _plan_values(context: ClinicContext, plan: PlanView) -> dict[str, str]:
+    care = care_plan(context.services, plan)
+    return {
+        "laser": care.name,
+        "day": day_label(plan.treated_on),
+        "number": str(plan_day(plan.treated_on, _today(context))),
+        "total": str(care.last_day),
+        "healing_days": str(care.healing_days),
+        "milestones": ", ".join(str(day) for day in care.milestones),
+        "time": clock_label(plan.send_at or context.content.aftercare.default_time),
+    }
+
+
 async def _status_screen(context: ClinicContext, plan: PlanView) -> Screen:
-    values = status_values(context.services, plan, context.scope.now)
+    values = _plan_values(context, plan)
     next_at = await outbox.next_pending(context.session, plan_id=plan.id)
     if next_at is None:
         text = context.text("aftercare.status_ending", **values)

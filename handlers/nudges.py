@@ -15,9 +15,9 @@ from datetime import datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from clinic.aftercare import CarePlan, local_date, next_nudge, plan_day
+from clinic.aftercare import CarePlan, local_date, next_nudge
 from clinic.phone import display_phone
-from clinic.when import clock_label, day_label
+from clinic.when import day_label
 from db import aftercare, outbox, patients
 from db.aftercare import PlanView
 from db.outbox import Due
@@ -206,19 +206,3 @@ async def render_alert(
         day=day_label(plan.treated_on),
     )
     return Outgoing(text)
-
-
-def status_values(services: Services, plan: PlanView, now: datetime) -> dict[str, str]:
-    """The placeholders the status screen and the staff card share."""
-    care = care_plan(services, plan)
-    today = local_date(now, services.zone)
-    milestones = [str(day) for day in care.milestones]
-    return {
-        "laser": care.name,
-        "day": day_label(plan.treated_on),
-        "number": str(plan_day(plan.treated_on, today)),
-        "total": str(care.last_day),
-        "healing_days": str(care.healing_days),
-        "milestones": ", ".join(milestones),
-        "time": clock_label(plan.send_at or services.content.aftercare.default_time),
-    }

@@ -204,6 +204,7 @@ async def test_staff_record_a_treatment_on_the_card_and_the_patient_opts_in(
             is None
         )
     await press(standin, ana, "✅ Tell me more")
+    assert standin.screen(ana.id).buttons() == ["✅ Yes, send them", "No, thanks", "🏠 Main menu"]
     offer = standin.screen(ana.id).text or ""
     assert "Daily aftercare for your Erbium laser treatment on Tue 24 Nov" in offer
     assert "until day 5" in offer and "stop any time" in offer and "/stop" in offer
