@@ -347,3 +347,23 @@ async def test_changing_the_time_moves_the_next_message(
         ("pending", 18),  # Wed
     ]
     await stop()
+
+
+async def test_blocking_the_bot_stops_the_plan_and_coming_back_does_not_restart_it(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock)
+    await opt_in(standin, ana, day="Yesterday")
+    await act(standin, await standin.block(ana))
+    [plan] = await plans(running)
+    assert (plan.status, plan.end_reason) == ("stopped", "unreachable")
+    assert [row.status for row in await nudge_rows(running)] == ["cancelled"]
+
+    await act(standin, await standin.block(ana, blocked=False))
+    await act(standin, await standin.send_text(ana, "/aftercare"))
+    assert "Which laser were you treated with?" in (standin.screen(ana.id).text or "")
+    clock.advance(days=1)
+    await settle()
+    assert nudges(standin, ana) == []
+    await stop()
