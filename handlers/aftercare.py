@@ -483,25 +483,24 @@ async def _pressed_plan(update: Update, context: ClinicContext) -> PlanView | No
     return plan
 
 
-async def invited_yes(update: Update, context: ClinicContext) -> None:
+async def _pressed_invitation(update: Update, context: ClinicContext) -> PlanView | None:
+    """The invitation a button names, if it still waits for the patient's answer."""
     plan = await _pressed_plan(update, context)
-    if plan is None:
-        return
-    if plan.status != "invited":
+    if plan is not None and plan.status != "invited":
         await _ended(update, context)
-        return
-    await _offer(update, context, plan.laser, plan.treated_on, plan.id)
+        return None
+    return plan
+
+
+async def invited_yes(update: Update, context: ClinicContext) -> None:
+    if (plan := await _pressed_invitation(update, context)) is not None:
+        await _offer(update, context, plan.laser, plan.treated_on, plan.id)
 
 
 async def invited_no(update: Update, context: ClinicContext) -> None:
-    plan = await _pressed_plan(update, context)
-    if plan is None:
-        return
-    if plan.status != "invited":
-        await _ended(update, context)
-        return
-    await aftercare.decline(context.session, plan_id=plan.id, now=context.scope.now)
-    await _declined(update, context)
+    if (plan := await _pressed_invitation(update, context)) is not None:
+        await aftercare.decline(context.session, plan_id=plan.id, now=context.scope.now)
+        await _declined(update, context)
 
 
 # -- the daily check-in ------------------------------------------------------------------

@@ -20,7 +20,6 @@ from handlers.callbacks import (
     STAFF_TREATMENT_DAY,
     STAFF_TREATMENT_LASER,
     pattern,
-    trailing_id,
 )
 from handlers.context import ClinicContext
 from handlers.notices import TREATABLE, after_confirmation, staff_card, to_patient
@@ -33,17 +32,27 @@ def in_staff_chat(update: Update, context: ClinicContext) -> bool:
     return chat is not None and chat.id == context.services.staff_chat_id
 
 
-async def decide(update: Update, context: ClinicContext) -> None:
-    """Confirms or declines a request, tells the patient, and updates the card."""
+async def _card_appointment(update: Update, context: ClinicContext) -> AppointmentView | None:
+    """The appointment a card button names, pressed in the staff group; else None, answered."""
     query = update.callback_query
     assert query is not None and query.data is not None
     if not in_staff_chat(update, context):
         # A forged or forwarded staff button: no effect, and nothing revealed.
         await answer_button(update, context, context.text("staff.not_here"))
-        return
-    appointment = await appointments.find(context.session, appointment_id=trailing_id(query.data))
+        return None
+    appointment_id = int(query.data.split(":")[2])
+    appointment = await appointments.find(context.session, appointment_id=appointment_id)
     if appointment is None:
         await answer_button(update, context, context.text("staff.already"))
+    return appointment
+
+
+async def decide(update: Update, context: ClinicContext) -> None:
+    """Confirms or declines a request, tells the patient, and updates the card."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    appointment = await _card_appointment(update, context)
+    if appointment is None:
         return
     if appointment.status != "requested":
         # Someone else pressed first, or the patient cancelled: show the card as it is now.
@@ -75,15 +84,8 @@ async def decide(update: Update, context: ClinicContext) -> None:
 
 async def _treatable(update: Update, context: ClinicContext) -> AppointmentView | None:
     """The card's appointment if a treatment can be recorded on it; else answers the press."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    if not in_staff_chat(update, context):
-        await answer_button(update, context, context.text("staff.not_here"))
-        return None
-    appointment_id = int(query.data.split(":")[2])
-    appointment = await appointments.find(context.session, appointment_id=appointment_id)
+    appointment = await _card_appointment(update, context)
     if appointment is None:
-        await answer_button(update, context, context.text("staff.already"))
         return None
     if appointment.status not in TREATABLE:
         await answer_button(update, context, context.text("staff.already"))
@@ -181,14 +183,7 @@ async def record_treatment(update: Update, context: ClinicContext) -> None:
 
 async def card(update: Update, context: ClinicContext) -> None:
     """« Back: the card as it is now."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    if not in_staff_chat(update, context):
-        await answer_button(update, context, context.text("staff.not_here"))
-        return
-    appointment = await appointments.find(context.session, appointment_id=trailing_id(query.data))
-    if appointment is None:
-        await answer_button(update, context, context.text("staff.already"))
+    if (appointment := await _card_appointment(update, context)) is None:
         return
     await show(update, context, *await staff_card(context.session, context.services, appointment))
 
