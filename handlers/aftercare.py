@@ -510,6 +510,20 @@ def _day_now(context: ClinicContext, plan: PlanView) -> int:
     return plan_day(plan.treated_on, _today(context))
 
 
+async def _checkin(
+    context: ClinicContext, plan: PlanView, answer: str, sign: str | None = None
+) -> int:
+    """Stores an answer with the days since the treatment as of now."""
+    return await aftercare.record_checkin(
+        context.session,
+        plan_id=plan.id,
+        day=_day_now(context, plan),
+        answer=answer,
+        sign=sign,
+        now=context.scope.now,
+    )
+
+
 async def fine(update: Update, context: ClinicContext) -> None:
     plan = await _pressed_plan(update, context)
     if plan is None:
@@ -518,13 +532,7 @@ async def fine(update: Update, context: ClinicContext) -> None:
         await answer_button(update, context)
         await send(update, context, context.text("aftercare.ended_fine"), back_to_menu(context))
         return
-    await aftercare.record_checkin(
-        context.session,
-        plan_id=plan.id,
-        day=_day_now(context, plan),
-        answer="ok",
-        now=context.scope.now,
-    )
+    await _checkin(context, plan, "ok")
     await send(update, context, context.text("aftercare.fine_reply"), back_to_menu(context))
 
 
@@ -533,13 +541,7 @@ async def worried(update: Update, context: ClinicContext) -> None:
     plan = await _pressed_plan(update, context)
     if plan is None:
         return
-    await aftercare.record_checkin(
-        context.session,
-        plan_id=plan.id,
-        day=_day_now(context, plan),
-        answer="worried",
-        now=context.scope.now,
-    )
+    await _checkin(context, plan, "worried")
     signs = [
         [InlineKeyboardButton(sign.button, callback_data=f"{AC_SIGN}{plan.id}:{sign.key}")]
         for sign in context.content.aftercare.signs
@@ -559,14 +561,7 @@ async def sign(update: Update, context: ClinicContext) -> None:
     if context.content.aftercare.sign(key) is None:
         await _stale(update, context)
         return
-    checkin_id = await aftercare.record_checkin(
-        context.session,
-        plan_id=plan.id,
-        day=_day_now(context, plan),
-        answer="sign",
-        sign=key,
-        now=context.scope.now,
-    )
+    checkin_id = await _checkin(context, plan, "sign", sign=key)
     alert_staff(context, checkin_id)
     log.info("aftercare warning sign reported plan_id=%s checkin_id=%s", plan.id, checkin_id)
     await send(update, context, context.text("aftercare.call_now"), back_to_menu(context))

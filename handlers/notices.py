@@ -11,6 +11,7 @@ import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -65,21 +66,20 @@ def renders(kind: str) -> Callable[[Render], Render]:
 # -- queueing, inside the update's transaction -----------------------------------------
 
 
+def send_after_commit(context: ClinicContext, kind: str, chat_id: int, **row: Any) -> None:
+    """Queues a message due now and has the dispatcher send it as soon as the update commits."""
+    scope = context.scope
+    outbox.enqueue(
+        scope.session, kind=kind, chat_id=chat_id, due_at=scope.now, now=scope.now, **row
+    )
+    scope.wake_dispatcher = True
+
+
 def to_staff(context: ClinicContext, kind: str, appointment: AppointmentView) -> None:
     """Posts to the staff group as soon as the update commits (if a group is set)."""
     staff_chat_id = context.services.staff_chat_id
-    if staff_chat_id is None:
-        return
-    scope = context.scope
-    outbox.enqueue(
-        scope.session,
-        kind=kind,
-        chat_id=staff_chat_id,
-        appointment_id=appointment.id,
-        due_at=scope.now,
-        now=scope.now,
-    )
-    scope.wake_dispatcher = True
+    if staff_chat_id is not None:
+        send_after_commit(context, kind, staff_chat_id, appointment_id=appointment.id)
 
 
 async def to_patient(

@@ -24,7 +24,7 @@ from db.outbox import Due
 from db.patients import chat_of
 from handlers.callbacks import AC_FINE, AC_INVITE_NO, AC_INVITED, AC_STOP, AC_WORRIED
 from handlers.context import ClinicContext, Services
-from handlers.notices import Outgoing, renders
+from handlers.notices import Outgoing, renders, send_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -150,17 +150,7 @@ async def render_invite(
 
 def invite(context: ClinicContext, plan: PlanView, chat_id: int) -> None:
     """Offers the patient the plan of a treatment staff just recorded."""
-    scope = context.scope
-    outbox.enqueue(
-        scope.session,
-        kind=INVITE,
-        chat_id=chat_id,
-        patient_id=plan.patient_id,
-        plan_id=plan.id,
-        due_at=scope.now,
-        now=scope.now,
-    )
-    scope.wake_dispatcher = True
+    send_after_commit(context, INVITE, chat_id, patient_id=plan.patient_id, plan_id=plan.id)
 
 
 def alert_staff(context: ClinicContext, checkin_id: int) -> None:
@@ -172,16 +162,7 @@ def alert_staff(context: ClinicContext, checkin_id: int) -> None:
     if staff_chat_id is None:
         log.warning("aftercare alert with no staff group set checkin_id=%s", checkin_id)
         return
-    scope = context.scope
-    outbox.enqueue(
-        scope.session,
-        kind=ALERT,
-        chat_id=staff_chat_id,
-        payload={"checkin": checkin_id},
-        due_at=scope.now,
-        now=scope.now,
-    )
-    scope.wake_dispatcher = True
+    send_after_commit(context, ALERT, staff_chat_id, payload={"checkin": checkin_id})
 
 
 @renders(ALERT)
