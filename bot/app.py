@@ -14,9 +14,10 @@ from bot.processor import TransactionalUpdateProcessor
 from bot.settings import Settings
 from clinic.clock import Clock, utc_now
 from clinic.content import load_content
+from db import chat_migrations
 from db.engine import Database
 from handlers import publish_commands, register
-from handlers.context import ClinicContext, Services
+from handlers.context import ClinicContext, Services, StaffChat
 from handlers.notices import RENDERERS
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def build_application(
         database=Database(settings.database.url),
         clock=clock,
         zone=settings.clinic.zone,
-        staff_chat_id=staff_chat_id,
+        staff_chat=StaffChat(staff_chat_id),
         # Without a staff group nobody could confirm, so bookings confirm at once.
         staff_confirm=settings.clinic.booking_confirmation == "staff" and staff_chat_id is not None,
     )
@@ -80,10 +81,21 @@ async def start_application(application: Application) -> None:  # type: ignore[t
     services: Services = application.bot_data["services"]
     await application.initialize()
     await publish_commands(application.bot, services.content)
-    if services.staff_chat_id is None:
+    configured = services.staff_chat.id
+    if configured is None:
         log.warning(
             "STAFF_CHAT_ID is not set: staff notifications are off, bookings confirm at once"
         )
+    else:
+        async with services.database.transaction() as session:
+            services.staff_chat.id = await chat_migrations.current_id(session, chat_id=configured)
+        if services.staff_chat.id != configured:
+            log.warning(
+                "STAFF_CHAT_ID names a group that became a supergroup; posting to chat_id=%s, "
+                "set STAFF_CHAT_ID=%s",
+                services.staff_chat.id,
+                services.staff_chat.id,
+            )
     await application.start()
 
 

@@ -22,7 +22,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InputFile, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import CallbackContext
 
 from clinic.clock import Clock
@@ -32,6 +39,7 @@ from db.messages import Direction, LogEntry, add_to_log
 from db.outbox import Due
 from handlers.context import Services
 from handlers.notices import Outgoing, Render
+from handlers.staff import follow_move
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +168,29 @@ class Dispatcher:
             except Forbidden:
                 await self._unreachable(session, due)
                 return False
+            except ChatMigrated as exc:
+                # The staff group became a supergroup: this row and the rest go there.
+                await follow_move(
+                    self._services,
+                    session,
+                    old_chat_id=due.chat_id,
+                    new_chat_id=exc.new_chat_id,
+                    now=now,
+                )
+                self.wake()
+                return False
             except BadRequest as exc:
                 await outbox.mark_failed(session, row_id=due.id, error=f"400 {exc.message}")
-                log.error("outbox row refused by telegram id=%s kind=%s", due.id, due.kind)
+                if due.patient_id is None:
+                    log.error(
+                        "the bot cannot post to the staff chat chat_id=%s id=%s kind=%s error=%s",
+                        due.chat_id,
+                        due.id,
+                        due.kind,
+                        exc.message,
+                    )
+                else:
+                    log.error("outbox row refused by telegram id=%s kind=%s", due.id, due.kind)
                 await _done_with(session, outgoing)
                 return True
             except (NetworkError, TelegramError) as exc:

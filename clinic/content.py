@@ -149,6 +149,13 @@ _FILLED_BY_THE_BOT = {
     "healing_days",
     "milestones",
     "sign",
+    "first",
+    "last",
+    "max",
+    "status",
+    "query",
+    "username",
+    "arrow",
 }
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

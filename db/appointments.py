@@ -18,18 +18,20 @@ class AppointmentView:
     """An appointment as the handlers show it."""
 
     id: int
-    patient_id: int
+    # None, with name and phone, once the patient had their data deleted.
+    patient_id: int | None
     starts_at: datetime
     ends_at: datetime
     status: str
-    name: str
-    phone: str
+    name: str | None
+    phone: str | None
     rescheduled_from_id: int | None
     decided_by: str | None
     decided_at: datetime | None
     cancelled_by: str | None
     cancel_reason: str | None
     prescreen_id: int | None
+    created_at: datetime
 
     @property
     def active(self) -> bool:
@@ -51,6 +53,7 @@ def _view(row: Appointment) -> AppointmentView:
         cancelled_by=row.cancelled_by,
         cancel_reason=row.cancel_reason,
         prescreen_id=row.prescreen_id,
+        created_at=row.created_at,
     )
 
 
@@ -200,6 +203,7 @@ async def reschedule(
 ) -> AppointmentView | None:
     """Frees the old time and takes the new one, both or neither; None if it was taken."""
     old = await session.get_one(Appointment, old_id)
+    assert old.patient_id is not None and old.name is not None and old.phone is not None
     try:
         async with session.begin_nested():
             old.status, old.updated_at = "cancelled", now
@@ -223,3 +227,32 @@ async def reschedule(
     except _Lost:
         return None
     return new
+
+
+async def between(
+    session: AsyncSession, *, start: datetime, end: datetime, statuses: tuple[str, ...]
+) -> list[AppointmentView]:
+    """Appointments starting in [start, end) with one of these statuses, in time order."""
+    rows = await session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+            Appointment.status.in_(statuses),
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    return [_view(row) for row in rows]
+
+
+async def of_patient(
+    session: AsyncSession, *, patient_id: int, limit: int
+) -> list[AppointmentView]:
+    """The patient's newest appointments, newest first."""
+    rows = await session.scalars(
+        select(Appointment)
+        .where(Appointment.patient_id == patient_id)
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
+        .limit(limit)
+    )
+    return [_view(row) for row in rows]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import MessageLog
@@ -40,3 +41,24 @@ def add_to_log(session: AsyncSession, *, patient_id: int, entries: Iterable[LogE
         )
         for entry in entries
     )
+
+
+async def recent(session: AsyncSession, *, patient_id: int, limit: int) -> list[LogEntry]:
+    """The patient's newest messages, oldest first."""
+    rows = (
+        await session.scalars(
+            select(MessageLog)
+            .where(MessageLog.patient_id == patient_id)
+            .order_by(MessageLog.at.desc(), MessageLog.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [
+        LogEntry(Direction(row.direction), row.kind, row.text, row.at) for row in reversed(rows)
+    ]
+
+
+async def purge_before(session: AsyncSession, *, before: datetime) -> int:
+    """Deletes messages older than `before` (the retention setting); returns how many."""
+    result = await session.execute(delete(MessageLog).where(MessageLog.at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

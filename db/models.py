@@ -136,14 +136,16 @@ class Appointment(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    # None once the patient had their data deleted (/forget): a consultation that took
+    # place stays in the clinic's record, without who it was.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     seat: Mapped[int] = mapped_column(SmallInteger, default=0)
     status: Mapped[str] = mapped_column(String(16))
-    # As the patient gave them for this booking.
-    name: Mapped[str] = mapped_column(String(128))
-    phone: Mapped[str] = mapped_column(String(20))
+    # As the patient gave them for this booking; None after /forget.
+    name: Mapped[str | None] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(20))
     rescheduled_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointment.id", ondelete="SET NULL")
     )
@@ -243,6 +245,20 @@ class PrescreenAnswer(Base):
 
 
 _SENDING = text("status = 'active'")
+
+
+class ChatMigration(Base):
+    """A group that Telegram turned into a supergroup, which has a new chat id.
+
+    STAFF_CHAT_ID keeps naming the old id until the operator changes it; the bot
+    follows this table so that staff posts keep arriving meanwhile, after restarts too.
+    """
+
+    __tablename__ = "chat_migration"
+
+    old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    new_chat_id: Mapped[int] = mapped_column(BigInteger)
+    migrated_at: Mapped[datetime]
 
 
 class AftercarePlan(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import aftercare, outbox
@@ -118,3 +118,41 @@ async def contact(session: AsyncSession, *, patient_id: int) -> Contact:
         name=booked.name if booked else telegram_name,
         phone=patient.phone or (booked.phone if booked else None),
     )
+
+
+@dataclass(frozen=True)
+class Found:
+    """A patient matching a staff search."""
+
+    id: int
+    telegram_id: int
+    name: str
+    username: str | None
+    phone: str | None  # E.164: the saved one, else the newest booking's
+
+
+async def search(
+    session: AsyncSession, *, words: str | None = None, phone: str | None = None, limit: int
+) -> list[Found]:
+    """Patients whose Telegram name, username or booked name contains `words`, or who gave
+    `phone` (E.164) at a booking; newest first."""
+    booked = select(Appointment.patient_id)
+    if phone is not None:
+        match = (Patient.phone == phone) | Patient.id.in_(booked.where(Appointment.phone == phone))
+    else:
+        assert words is not None
+        like = f"%{words.lower().replace('%', '').replace('_', '')}%"
+        full_name = func.lower(Patient.first_name + " " + func.coalesce(Patient.last_name, ""))
+        match = (
+            full_name.like(like)
+            | func.lower(func.coalesce(Patient.username, "")).like(like)
+            | Patient.id.in_(booked.where(func.lower(Appointment.name).like(like)))
+        )
+    rows = await session.scalars(
+        select(Patient).where(match).order_by(Patient.created_at.desc()).limit(limit)
+    )
+    found = []
+    for row in rows:
+        known = await contact(session, patient_id=row.id)
+        found.append(Found(row.id, row.telegram_id, known.name, row.username, known.phone))
+    return found

@@ -8,18 +8,31 @@ from telegram.ext import Application
 from clinic.content import Content
 from handlers import (
     aftercare,
+    agenda,
     booking,
     fallback,
     info,
     menu,
     my_appointments,
     prescreen,
+    privacy,
     reachability,
     staff,
 )
 
 # Shown in Telegram's command menu, described by the [commands] texts.
-COMMANDS = ("start", "prescreen", "book", "appointments", "aftercare", "stop", "contact", "help")
+COMMANDS = (
+    "start",
+    "prescreen",
+    "book",
+    "appointments",
+    "aftercare",
+    "stop",
+    "contact",
+    "mydata",
+    "forget",
+    "help",
+)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -30,6 +43,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     my_appointments.register(application)
     aftercare.register(application)
     staff.register(application)
+    agenda.register(application)
+    privacy.register(application)
     reachability.register(application)
     # Last: catches whatever no flow above claimed.
     fallback.register(application)

@@ -630,7 +630,7 @@ async def confirm(update: Update, context: ClinicContext) -> None:
 async def _tell_booked(
     update: Update, context: ClinicContext, booked: AppointmentView, old: AppointmentView | None
 ) -> None:
-    assert context.scope.patient_id is not None
+    assert context.scope.patient_id is not None and booked.phone is not None
     await save_phone(context.session, patient_id=context.scope.patient_id, phone=booked.phone)
     if old is not None:
         await outbox.cancel_pending(context.session, appointment_id=old.id)

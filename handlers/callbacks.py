@@ -28,6 +28,13 @@ STAFF_CARD = "staff:card:"  # + appointment id: the card as it is
 STAFF_TREATMENT = "staff:tr:"  # + appointment id: record a treatment, which laser?
 STAFF_TREATMENT_LASER = "staff:tl:"  # + appointment id + ":" + laser: on which day?
 STAFF_TREATMENT_DAY = "staff:td:"  # + appointment id + ":" + laser + ":" + days ago
+STAFF_OPEN = "staff:open:"  # + appointment id: the card as a new message (from a list)
+STAFF_CAME = "staff:came:"  # + appointment id: the patient came (completed)
+STAFF_NO_SHOW = "staff:ns:"  # + appointment id
+STAFF_CANCEL = "staff:cx:"  # + appointment id: cancel, which reason?
+STAFF_CANCEL_REASON = "staff:cr:"  # + appointment id + ":" + reason number (1..)
+FORGET_YES = "pv:forget"  # /forget confirmed
+FORGET_NO = "pv:keep"
 # Aftercare set-up, in the flow (the flow state holds the choices so far).
 AC_LASER = "ac:l:"  # + laser
 AC_DAY = "ac:d:"  # + days ago (0 today, 1 yesterday)

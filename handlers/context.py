@@ -52,6 +52,14 @@ class UpdateScope:
 CURRENT_SCOPE: ContextVar[UpdateScope | None] = ContextVar("clinic_update_scope", default=None)
 
 
+@dataclass
+class StaffChat:
+    """The staff group's chat id: Telegram gives a group a new one when it becomes a
+    supergroup, and the bot follows (bot.staff_chat) without a restart."""
+
+    id: int | None
+
+
 @dataclass(frozen=True)
 class Services:
     """Long-lived objects shared by all handlers, kept in bot_data."""
@@ -60,9 +68,13 @@ class Services:
     database: Database
     clock: Clock
     zone: ZoneInfo
-    staff_chat_id: int | None
+    staff_chat: StaffChat
     # Whether staff confirm each booking; if not, bookings are confirmed at once.
     staff_confirm: bool
+
+    @property
+    def staff_chat_id(self) -> int | None:
+        return self.staff_chat.id
 
 
 def _private_patient(update: Update) -> bool:

@@ -28,8 +28,11 @@ from handlers.callbacks import (
     BOOK_WEEK,
     CANCEL,
     RESCHEDULE,
+    STAFF_CAME,
+    STAFF_CANCEL,
     STAFF_CONFIRM,
     STAFF_DECLINE,
+    STAFF_NO_SHOW,
     STAFF_TREATMENT,
     THERE,
 )
@@ -91,6 +94,7 @@ async def to_patient(
 ) -> None:
     """Sends to the patient's chat when due (now, by default)."""
     scope = context.scope
+    assert appointment.patient_id is not None, "the patient had their data deleted"
     outbox.enqueue(
         scope.session,
         kind=kind,
@@ -126,7 +130,7 @@ async def after_confirmation(context: ClinicContext, appointment: AppointmentVie
 async def staff_card(
     session: AsyncSession, services: Services, appointment: AppointmentView
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card staff see for an appointment, with buttons while it awaits a decision."""
+    """The card staff see for an appointment, with the actions its status allows now."""
     texts, zone = services.content.texts, services.zone
     if appointment.rescheduled_from_id is not None:
         old = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
@@ -138,45 +142,68 @@ async def staff_card(
         header = texts("staff.booked")
     body = texts(
         "staff.card",
-        name=html.escape(appointment.name),
-        patient_phone=display_phone(appointment.phone),
+        name=patient_name(services, appointment),
+        patient_phone=patient_phone(appointment),
         when=when_label(appointment.starts_at, zone),
-        prescreen=await _prescreen_line(session, services, appointment.prescreen_id),
+        prescreen=await prescreen_line(session, services, appointment.prescreen_id),
     )
     parts = [header, body]
     if appointment.decided_by is not None and appointment.decided_at is not None:
         key = "staff.declined_by" if appointment.status == "declined" else "staff.confirmed_by"
         by = html.escape(appointment.decided_by)
         parts.append(texts(key, staff=by, when=when_label(appointment.decided_at, zone)))
-    if appointment.status == "cancelled":
-        parts.append(texts("staff.cancelled_note"))
+    if (status_line := _status_line(services, appointment)) is not None:
+        parts.append(status_line)
     if (line := await _treatment_line(session, services, appointment)) is not None:
         parts.append(line)
-    keyboard = None
-    if appointment.status in TREATABLE:
-        keyboard = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        texts("staff.record"), callback_data=f"{STAFF_TREATMENT}{appointment.id}"
-                    )
-                ]
-            ]
-        )
+    return "\n\n".join(parts), _card_keyboard(services, appointment)
+
+
+def patient_name(services: Services, appointment: AppointmentView) -> str:
+    """The name as booked, HTML-escaped, or a mark that the patient had it deleted."""
+    if appointment.name is None:
+        return services.content.texts("staff.forgotten")
+    return html.escape(appointment.name)
+
+
+def patient_phone(appointment: AppointmentView) -> str:
+    return "—" if appointment.phone is None else display_phone(appointment.phone)
+
+
+def _status_line(services: Services, appointment: AppointmentView) -> str | None:
+    texts = services.content.texts
+    if appointment.status == "cancelled" and appointment.cancelled_by == "staff":
+        reason = html.escape(appointment.cancel_reason or texts("staff.no_reason"))
+        return texts("staff.cancelled_by_clinic_note", reason=reason)
+    notes = {
+        "cancelled": "staff.cancelled_note",
+        "completed": "staff.came_note",
+        "no_show": "staff.no_show_note",
+    }
+    return texts(notes[appointment.status]) if appointment.status in notes else None
+
+
+def _card_keyboard(services: Services, appointment: AppointmentView) -> InlineKeyboardMarkup | None:
+    """Requested: confirm or decline. Confirmed: cancel while ahead; came or no-show once
+    started. Confirmed or completed: record a treatment. Otherwise nothing is left to do."""
+    texts, id_ = services.content.texts, appointment.id
+
+    def button(key: str, prefix: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(texts(key), callback_data=f"{prefix}{id_}")
+
+    rows: list[list[InlineKeyboardButton]] = []
     if appointment.status == "requested":
-        keyboard = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        texts("staff.confirm"), callback_data=f"{STAFF_CONFIRM}{appointment.id}"
-                    ),
-                    InlineKeyboardButton(
-                        texts("staff.decline"), callback_data=f"{STAFF_DECLINE}{appointment.id}"
-                    ),
-                ]
-            ]
+        rows.append(
+            [button("staff.confirm", STAFF_CONFIRM), button("staff.decline", STAFF_DECLINE)]
         )
-    return "\n\n".join(parts), keyboard
+    started = services.clock() >= appointment.starts_at
+    if appointment.status == "confirmed" and started:
+        rows.append([button("staff.came", STAFF_CAME), button("staff.no_show", STAFF_NO_SHOW)])
+    if appointment.status in TREATABLE and appointment.patient_id is not None:
+        rows.append([button("staff.record", STAFF_TREATMENT)])
+    if appointment.status == "confirmed" and not started:
+        rows.append([button("staff.cancel", STAFF_CANCEL)])
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 # Statuses whose card offers "Record treatment": the patient has been seen, or will be.
@@ -200,7 +227,7 @@ async def _treatment_line(
     )
 
 
-async def _prescreen_line(
+async def prescreen_line(
     session: AsyncSession, services: Services, prescreen_id: int | None
 ) -> str:
     """The outcome and its reasons in the questionnaire's words; never the answers."""
@@ -254,8 +281,8 @@ async def render_staff_cancelled(
     return Outgoing(
         texts(
             "staff.cancelled",
-            name=html.escape(appointment.name),
-            patient_phone=display_phone(appointment.phone),
+            name=patient_name(services, appointment),
+            patient_phone=patient_phone(appointment),
             when=when_label(appointment.starts_at, services.zone),
             reason=html.escape(appointment.cancel_reason or texts("staff.no_reason")),
         )
@@ -327,6 +354,22 @@ async def render_declined(
     )
     when = when_label(appointment.starts_at, services.zone)
     return Outgoing(texts("notices.declined", when=when), keyboard)
+
+
+@renders("cancelled_by_clinic")
+async def render_cancelled_by_clinic(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None or appointment.cancelled_by != "staff":
+        return None
+    texts = services.content.texts
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts("notices.choose_another"), callback_data=f"{BOOK_WEEK}0")]]
+    )
+    when = when_label(appointment.starts_at, services.zone)
+    reason = html.escape(appointment.cancel_reason or texts("staff.no_reason"))
+    return Outgoing(texts("notices.cancelled_by_clinic", when=when, reason=reason), keyboard)
 
 
 @renders("reminder")

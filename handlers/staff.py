@@ -1,35 +1,71 @@
-"""The staff group: deciding on consultation requests, recording treatments, on the cards."""
+"""The staff group: the actions on appointment cards, and following the group's moves."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from clinic.aftercare import Laser, local_date
-from db import aftercare, appointments
+from db import aftercare, appointments, chat_migrations, outbox
 from db.appointments import AppointmentView
 from db.patients import chat_of
 from handlers import nudges
 from handlers.callbacks import (
+    STAFF_CAME,
+    STAFF_CANCEL,
+    STAFF_CANCEL_REASON,
     STAFF_CARD,
     STAFF_CONFIRM,
     STAFF_DECLINE,
+    STAFF_NO_SHOW,
+    STAFF_OPEN,
     STAFF_TREATMENT,
     STAFF_TREATMENT_DAY,
     STAFF_TREATMENT_LASER,
     pattern,
 )
-from handlers.context import ClinicContext
+from handlers.context import ClinicContext, Services
+from handlers.fallback import unknown_command
 from handlers.notices import TREATABLE, after_confirmation, staff_card, to_patient
-from handlers.replies import answer_button, show
+from handlers.replies import answer_button, send, show
+
+log = logging.getLogger(__name__)
+
+# The reasons staff can give when cancelling: texts staff.cancel_reason_1 .. _N.
+CANCEL_REASONS = 3
 
 
 def in_staff_chat(update: Update, context: ClinicContext) -> bool:
     """Staff actions count only from the configured group, whoever presses."""
     chat = update.effective_chat
     return chat is not None and chat.id == context.services.staff_chat_id
+
+
+StaffHandler = Callable[[Update, ClinicContext], Coroutine[Any, Any, None]]
+
+
+def staff_only(handler: StaffHandler) -> StaffHandler:
+    """A staff command: from a patient's chat it is an unknown command, elsewhere ignored.
+
+    Nothing in the answer tells an outsider that the command exists.
+    """
+
+    async def guarded(update: Update, context: ClinicContext) -> None:
+        if in_staff_chat(update, context):
+            await handler(update, context)
+            return
+        chat = update.effective_chat
+        if chat is not None and chat.type == "private":
+            await unknown_command(update, context)
+
+    guarded.__doc__ = handler.__doc__
+    return guarded
 
 
 async def _card_appointment(update: Update, context: ClinicContext) -> AppointmentView | None:
@@ -87,7 +123,7 @@ async def _treatable(update: Update, context: ClinicContext) -> AppointmentView 
     appointment = await _card_appointment(update, context)
     if appointment is None:
         return None
-    if appointment.status not in TREATABLE:
+    if appointment.status not in TREATABLE or appointment.patient_id is None:
         await answer_button(update, context, context.text("staff.already"))
         await show(
             update, context, *await staff_card(context.session, context.services, appointment)
@@ -167,6 +203,7 @@ async def record_treatment(update: Update, context: ClinicContext) -> None:
         await answer_button(update, context, context.text("staff.already"))
         await show(update, context, *await staff_card(session, context.services, appointment))
         return
+    assert appointment.patient_id is not None  # _treatable checked
     plan = await aftercare.invite(
         session,
         patient_id=appointment.patient_id,
@@ -177,6 +214,11 @@ async def record_treatment(update: Update, context: ClinicContext) -> None:
         now=now,
     )
     nudges.invite(context, plan, await chat_of(session, patient_id=appointment.patient_id))
+    if appointment.status == "confirmed" and now >= appointment.starts_at:
+        # A treatment recorded after the consultation's time says the patient came.
+        appointment = await appointments.change_status(
+            session, appointment_id=appointment.id, status="completed", now=now
+        )
     await answer_button(update, context, context.text("staff.recorded"))
     await show(update, context, *await staff_card(session, context.services, appointment))
 
@@ -188,6 +230,129 @@ async def card(update: Update, context: ClinicContext) -> None:
     await show(update, context, *await staff_card(context.session, context.services, appointment))
 
 
+async def open_card(update: Update, context: ClinicContext) -> None:
+    """A card opened from the agenda or a search: a new message, the list stays."""
+    if (appointment := await _card_appointment(update, context)) is None:
+        return
+    await send(update, context, *await staff_card(context.session, context.services, appointment))
+
+
+# -- after the time: came or no-show; before it: cancel with a reason ------------------
+
+
+async def _confirmed(update: Update, context: ClinicContext) -> AppointmentView | None:
+    """The card's appointment if it is confirmed; else the card as it is now."""
+    appointment = await _card_appointment(update, context)
+    if appointment is None:
+        return None
+    if appointment.status != "confirmed":
+        await answer_button(update, context, context.text("staff.already"))
+        await show(
+            update, context, *await staff_card(context.session, context.services, appointment)
+        )
+        return None
+    return appointment
+
+
+async def attendance(update: Update, context: ClinicContext) -> None:
+    """Came or no-show, once the consultation has started."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if (appointment := await _confirmed(update, context)) is None:
+        return
+    if context.scope.now < appointment.starts_at:
+        await answer_button(update, context, context.text("staff.not_yet"))
+        return
+    status = "completed" if query.data.startswith(STAFF_CAME) else "no_show"
+    marked = await appointments.change_status(
+        context.session, appointment_id=appointment.id, status=status, now=context.scope.now
+    )
+    # Reminders are behind by now; anything left for this appointment is moot.
+    await outbox.cancel_pending(context.session, appointment_id=appointment.id)
+    await answer_button(update, context, context.text("staff.done"))
+    await show(update, context, *await staff_card(context.session, context.services, marked))
+
+
+async def ask_cancel_reason(update: Update, context: ClinicContext) -> None:
+    if (appointment := await _confirmed(update, context)) is None:
+        return
+    reasons = [
+        [
+            InlineKeyboardButton(
+                context.text(f"staff.cancel_reason_{number}"),
+                callback_data=f"{STAFF_CANCEL_REASON}{appointment.id}:{number}",
+            )
+        ]
+        for number in range(1, CANCEL_REASONS + 1)
+    ]
+    keep = InlineKeyboardButton(
+        context.text("staff.keep"), callback_data=f"{STAFF_CARD}{appointment.id}"
+    )
+    await _card_with(
+        update, context, appointment, context.text("staff.cancel_why"), [*reasons, [keep]]
+    )
+
+
+async def cancel(update: Update, context: ClinicContext) -> None:
+    """Cancels with the reason tapped; the patient reads it with a way to rebook."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if (appointment := await _confirmed(update, context)) is None:
+        return
+    number = int(query.data.rsplit(":", 1)[1])
+    cancelled = await appointments.change_status(
+        context.session,
+        appointment_id=appointment.id,
+        status="cancelled",
+        now=context.scope.now,
+        cancelled_by="staff",
+        cancel_reason=context.text(f"staff.cancel_reason_{number}"),
+    )
+    await outbox.cancel_pending(context.session, appointment_id=appointment.id)
+    if cancelled.patient_id is not None:
+        await to_patient(context, "cancelled_by_clinic", cancelled)
+    await answer_button(update, context, context.text("staff.done"))
+    await show(update, context, *await staff_card(context.session, context.services, cancelled))
+
+
+# -- the group becomes a supergroup -----------------------------------------------------
+
+
+async def follow_move(
+    services: Services, session: AsyncSession, *, old_chat_id: int, new_chat_id: int, now: datetime
+) -> None:
+    """Posts to the group's new id from now on, pending messages included."""
+    if services.staff_chat.id != old_chat_id:
+        return
+    moved = await chat_migrations.record(
+        session, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=now
+    )
+    services.staff_chat.id = new_chat_id
+    log.warning(
+        "the staff group became a supergroup old_chat_id=%s new_chat_id=%s pending_moved=%s; "
+        "set STAFF_CHAT_ID=%s",
+        old_chat_id,
+        new_chat_id,
+        moved,
+        new_chat_id,
+    )
+
+
+async def group_moved(update: Update, context: ClinicContext) -> None:
+    """Telegram's service message in the old group (migrate_to) or the new one (migrate_from)."""
+    message = update.effective_message
+    assert message is not None
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id is not None:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    await follow_move(
+        context.services, context.session, old_chat_id=old, new_chat_id=new, now=context.scope.now
+    )
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     appointment_id = r"\d{1,18}"
     lasers = "|".join(laser.value for laser in Laser)
@@ -196,6 +361,15 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(decide, pattern=pattern(STAFF_CONFIRM, appointment_id)),
             CallbackQueryHandler(decide, pattern=pattern(STAFF_DECLINE, appointment_id)),
             CallbackQueryHandler(card, pattern=pattern(STAFF_CARD, appointment_id)),
+            CallbackQueryHandler(open_card, pattern=pattern(STAFF_OPEN, appointment_id)),
+            CallbackQueryHandler(attendance, pattern=pattern(STAFF_CAME, appointment_id)),
+            CallbackQueryHandler(attendance, pattern=pattern(STAFF_NO_SHOW, appointment_id)),
+            CallbackQueryHandler(ask_cancel_reason, pattern=pattern(STAFF_CANCEL, appointment_id)),
+            CallbackQueryHandler(
+                cancel,
+                pattern=pattern(STAFF_CANCEL_REASON, f"{appointment_id}:[1-{CANCEL_REASONS}]"),
+            ),
+            MessageHandler(filters.StatusUpdate.MIGRATE, group_moved),
             CallbackQueryHandler(choose_laser, pattern=pattern(STAFF_TREATMENT, appointment_id)),
             CallbackQueryHandler(
                 choose_day, pattern=pattern(STAFF_TREATMENT_LASER, f"{appointment_id}:({lasers})")

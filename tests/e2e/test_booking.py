@@ -131,7 +131,8 @@ async def test_a_patient_books_staff_confirm_and_the_calendar_file_has_the_insta
     card = standin.bot_messages(STAFF)[0]
     assert card.text is not None
     assert "Confirmed by Maria Lopez, Mon 23 Nov 2026 at 10:00 a.m." in card.text
-    assert card.buttons() == ["🩹 Record treatment"]  # Confirm and Decline are gone
+    # Confirm and Decline are gone; until the time, staff can still cancel.
+    assert card.buttons() == ["🩹 Record treatment", "✖️ Cancel"]
 
     await wait_for_text(standin, ana.id, "is confirmed")
     await standin.wait_for(

@@ -1,0 +1,241 @@
+"""Staff commands in the group: /today, /tomorrow, /week, /export and /patient."""
+
+from __future__ import annotations
+
+import html
+from datetime import date, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CommandHandler
+
+from clinic.aftercare import local_date
+from clinic.agenda import (
+    MAX_EXPORT_DAYS,
+    ExportRow,
+    RangeProblem,
+    appointments_csv,
+    export_range,
+    local_days,
+)
+from clinic.phone import display_phone, normalise_phone
+from clinic.when import day_label, time_label, when_label
+from db import appointments, messages, patients, prescreens
+from db.appointments import AppointmentView
+from handlers.callbacks import STAFF_OPEN
+from handlers.context import ClinicContext
+from handlers.notices import patient_name, prescreen_line
+from handlers.replies import send
+from handlers.staff import staff_only
+
+# What an agenda lists: the times that are held or were kept.
+ON_THE_AGENDA = ("requested", "confirmed", "completed", "no_show")
+# A message holds 4096 characters and a keyboard about 100 buttons; past this the
+# agenda says how many more there are and points to /export.
+MAX_LISTED = 40
+# /patient shows this many matches, each with its newest appointments and messages.
+MAX_FOUND, APPOINTMENTS_SHOWN, MESSAGES_SHOWN, MESSAGE_CHARS = 3, 5, 5, 100
+MAX_QUERY = 64
+
+
+def _today(context: ClinicContext) -> date:
+    return local_date(context.scope.now, context.services.zone)
+
+
+def _status(context: ClinicContext, appointment: AppointmentView) -> str:
+    return context.text(f"agenda.status_{appointment.status}")
+
+
+async def _agenda(
+    update: Update, context: ClinicContext, first: date, days: int, title: str
+) -> None:
+    zone = context.services.zone
+    start, end = local_days(first, days, zone)
+    found = await appointments.between(
+        context.session, start=start, end=end, statuses=ON_THE_AGENDA
+    )
+    lines, buttons, shown_day = [title], [], None
+    for appointment in found[:MAX_LISTED]:
+        day = appointment.starts_at.astimezone(zone).date()
+        if days > 1 and day != shown_day:
+            lines.append("\n" + context.text("agenda.day", day=day_label(day)))
+            shown_day = day
+        name = patient_name(context.services, appointment)
+        at = time_label(appointment.starts_at, zone)
+        lines.append(
+            context.text("agenda.line", time=at, name=name, status=_status(context, appointment))
+        )
+        label = f"{at} {appointment.name or ''}"
+        if days > 1:
+            label = f"{day_label(day)[:3]} {label}"
+        buttons.append(
+            [InlineKeyboardButton(label[:60], callback_data=f"{STAFF_OPEN}{appointment.id}")]
+        )
+    if not found:
+        lines.append(context.text("agenda.nothing"))
+    elif len(found) > MAX_LISTED:
+        lines.append(context.text("agenda.more", count=str(len(found) - MAX_LISTED)))
+    keyboard = InlineKeyboardMarkup(buttons) if buttons else None
+    await send(update, context, "\n".join(lines), keyboard)
+
+
+async def today(update: Update, context: ClinicContext) -> None:
+    """Today's consultations, each with a button to its card."""
+    day = _today(context)
+    await _agenda(update, context, day, 1, context.text("agenda.today", day=day_label(day)))
+
+
+async def tomorrow(update: Update, context: ClinicContext) -> None:
+    day = _today(context) + timedelta(days=1)
+    await _agenda(update, context, day, 1, context.text("agenda.tomorrow", day=day_label(day)))
+
+
+async def week(update: Update, context: ClinicContext) -> None:
+    """Today and the six days after it."""
+    first = _today(context)
+    title = context.text(
+        "agenda.week", first=day_label(first), last=day_label(first + timedelta(days=6))
+    )
+    await _agenda(update, context, first, 7, title)
+
+
+async def export(update: Update, context: ClinicContext) -> None:
+    """The appointments of a range of days as a CSV file."""
+    try:
+        first, last = export_range(context.args or [], _today(context))
+    except RangeProblem as problem:
+        text = context.text(
+            f"agenda.export_{problem.reason}",
+            first=problem.first.isoformat() if problem.first else "",
+            last=problem.last.isoformat() if problem.last else "",
+            days=str(problem.days),
+            max=str(MAX_EXPORT_DAYS),
+        )
+        await send(update, context, text)
+        return
+    zone = context.services.zone
+    start, end = local_days(first, (last - first).days + 1, zone)
+    statuses = ("requested", "confirmed", "completed", "no_show", "cancelled", "declined")
+    found = await appointments.between(context.session, start=start, end=end, statuses=statuses)
+    rows = [
+        ExportRow(
+            id=appointment.id,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+            status=appointment.status,
+            name=appointment.name,
+            phone=appointment.phone,
+            prescreen=await _plain_prescreen(context, appointment.prescreen_id),
+            confirmed_by=appointment.decided_by,
+            cancelled_by=appointment.cancelled_by,
+            cancel_reason=appointment.cancel_reason,
+            booked_at=appointment.created_at,
+        )
+        for appointment in found
+    ]
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_document(
+        chat.id,
+        InputFile(
+            appointments_csv(rows, zone),
+            filename=f"appointments-{first.isoformat()}-to-{last.isoformat()}.csv",
+        ),
+        caption=context.text(
+            "agenda.export_caption",
+            count=str(len(rows)),
+            first=first.isoformat(),
+            last=last.isoformat(),
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def _plain_prescreen(context: ClinicContext, prescreen_id: int | None) -> str:
+    """The staff card's pre-screen line, without HTML escaping (CSV is plain text)."""
+    return html.unescape(await prescreen_line(context.session, context.services, prescreen_id))
+
+
+async def patient(update: Update, context: ClinicContext) -> None:
+    """Finds patients by name or phone: appointments, newest pre-screen, recent messages."""
+    query = " ".join(context.args or []).strip()[:MAX_QUERY]
+    if len(query) < 2:
+        await send(update, context, context.text("agenda.patient_usage"))
+        return
+    session = context.session
+    digits = sum(character.isdigit() for character in query)
+    phone = normalise_phone(query) if digits >= 7 else None
+    if phone is not None:
+        found = await patients.search(session, phone=phone, limit=MAX_FOUND + 1)
+    else:
+        found = await patients.search(session, words=query, limit=MAX_FOUND + 1)
+    if not found:
+        await send(update, context, context.text("agenda.patient_none", query=html.escape(query)))
+        return
+    for match in found[:MAX_FOUND]:
+        text, keyboard = await _patient_card(context, match)
+        await send(update, context, text, keyboard)
+    if len(found) > MAX_FOUND:
+        await send(update, context, context.text("agenda.patient_more"))
+
+
+async def _patient_card(
+    context: ClinicContext, match: patients.Found
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    session, services, zone = context.session, context.services, context.services.zone
+    newest = await prescreens.latest(session, patient_id=match.id)
+    parts = [
+        context.text(
+            "agenda.patient",
+            name=f'<a href="tg://user?id={match.telegram_id}">{html.escape(match.name)}</a>',
+            username=f" @{match.username}" if match.username else "",
+            patient_phone="—" if match.phone is None else display_phone(match.phone),
+            prescreen=await prescreen_line(session, services, newest.id if newest else None),
+        )
+    ]
+    booked = await appointments.of_patient(session, patient_id=match.id, limit=APPOINTMENTS_SHOWN)
+    buttons = []
+    if booked:
+        lines = [context.text("agenda.patient_appointments")]
+        for appointment in booked:
+            when = when_label(appointment.starts_at, zone)
+            lines.append(
+                context.text(
+                    "agenda.patient_appointment", when=when, status=_status(context, appointment)
+                )
+            )
+            buttons.append(
+                [InlineKeyboardButton(when[:60], callback_data=f"{STAFF_OPEN}{appointment.id}")]
+            )
+        parts.append("\n".join(lines))
+    else:
+        parts.append(context.text("agenda.patient_no_appointments"))
+    recent = await messages.recent(session, patient_id=match.id, limit=MESSAGES_SHOWN)
+    if recent:
+        lines = [context.text("agenda.patient_messages")]
+        for entry in recent:
+            shown = entry.text if entry.text else f"[{entry.kind}]"
+            if len(shown) > MESSAGE_CHARS:
+                shown = shown[: MESSAGE_CHARS - 1] + "…"
+            lines.append(
+                context.text(
+                    "agenda.patient_message",
+                    arrow="→" if entry.direction.value == "in" else "←",
+                    when=when_label(entry.at, zone),
+                    text=html.escape(shown),
+                )
+            )
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts), InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handlers(
+        [
+            CommandHandler("today", staff_only(today)),
+            CommandHandler("tomorrow", staff_only(tomorrow)),
+            CommandHandler("week", staff_only(week)),
+            CommandHandler("export", staff_only(export)),
+            CommandHandler("patient", staff_only(patient)),
+        ]
+    )

@@ -1,0 +1,100 @@
+"""The patient's own data: /mydata sends all of it as a file, /forget deletes it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from clinic.when import when_label
+from db import privacy
+from db.outbox import Due
+from handlers.callbacks import FORGET_NO, FORGET_YES, pattern
+from handlers.context import ClinicContext, Services
+from handlers.navigation import back_to_menu
+from handlers.notices import Outgoing, renders, send_after_commit
+from handlers.replies import answer_button, log_sent, send, show
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+STAFF_FORGOTTEN = "staff_forgotten"
+
+
+async def my_data(update: Update, context: ClinicContext) -> None:
+    """Everything stored about the patient, as a JSON document."""
+    patient_id, chat = context.scope.patient_id, update.effective_chat
+    assert patient_id is not None and chat is not None
+    document = {
+        "clinic": context.content.clinic.name,
+        "exported_at": context.scope.now.isoformat(),
+        **await privacy.everything(context.session, patient_id=patient_id),
+    }
+    data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    message = await context.bot.send_document(
+        chat.id,
+        InputFile(data, filename="my-data.json"),
+        caption=context.text("privacy.mydata_caption"),
+    )
+    log_sent(context, "document", message)
+    log.info("patient data exported patient_id=%s bytes=%s", patient_id, len(data))
+
+
+async def ask_forget(update: Update, context: ClinicContext) -> None:
+    """/forget only asks: nothing is deleted before the patient taps Yes."""
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(context.text("privacy.forget_yes"), callback_data=FORGET_YES)],
+            [InlineKeyboardButton(context.text("privacy.forget_no"), callback_data=FORGET_NO)],
+        ]
+    )
+    await send(update, context, context.text("privacy.forget_ask"), keyboard)
+
+
+async def keep(update: Update, context: ClinicContext) -> None:
+    await show(update, context, context.text("privacy.forget_kept"), back_to_menu(context))
+
+
+async def forget(update: Update, context: ClinicContext) -> None:
+    """Deletes the patient's data; staff hear of each upcoming consultation cancelled."""
+    scope = context.scope
+    if scope.patient_id is None:
+        await answer_button(update, context)
+        return
+    patient_id = scope.patient_id
+    cancelled = await privacy.forget(scope.session, patient_id=patient_id, now=scope.now)
+    staff_chat_id = context.services.staff_chat_id
+    if staff_chat_id is not None:
+        for appointment in cancelled:
+            payload = {"starts_at": appointment.starts_at.isoformat()}
+            send_after_commit(context, STAFF_FORGOTTEN, staff_chat_id, payload=payload)
+    # Nothing of this update may be written back for the patient: no flow, no log.
+    scope.patient_id = None
+    scope.log.clear()
+    await show(update, context, context.text("privacy.forgotten"))
+    log.info("patient data deleted patient_id=%s cancelled=%s", patient_id, len(cancelled))
+
+
+@renders(STAFF_FORGOTTEN)
+async def render_staff_forgotten(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    """Only the time: the patient's name and phone are gone, the earlier card has them."""
+    starts_at = datetime.fromisoformat(due.payload["starts_at"])
+    when = when_label(starts_at, services.zone)
+    return Outgoing(services.content.texts("privacy.staff_forgotten", when=when))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handlers(
+        [
+            CommandHandler("mydata", my_data, filters=PRIVATE),
+            CommandHandler("forget", ask_forget, filters=PRIVATE),
+            CallbackQueryHandler(forget, pattern=pattern(FORGET_YES, "")),
+            CallbackQueryHandler(keep, pattern=pattern(FORGET_NO, "")),
+        ]
+    )
