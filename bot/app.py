@@ -44,6 +44,7 @@ def build_application(
         staff_chat=StaffChat(staff_chat_id),
         # Without a staff group nobody could confirm, so bookings confirm at once.
         staff_confirm=settings.clinic.booking_confirmation == "staff" and staff_chat_id is not None,
+        keep_messages=timedelta(days=settings.clinic.message_log_retention_days),
     )
     bot = ExtBot(
         token=settings.telegram.telegram_bot_token.get_secret_value(),

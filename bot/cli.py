@@ -7,7 +7,12 @@ import asyncio
 import sys
 
 from bot.logs import configure_logging
-from bot.settings import SettingsError, load_database_settings, load_settings
+from bot.settings import (
+    SettingsError,
+    load_database_settings,
+    load_settings,
+    load_webhook_settings,
+)
 from clinic.content import ContentError
 
 
@@ -16,7 +21,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="clinic-bot", description="Telegram assistant for a laser skin clinic."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on WEBHOOK_URL instead of polling (see .env.example)",
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
     return parser
 
@@ -52,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
             print(asyncio.run(_migrate()))
             return 0
         settings = load_settings()
+        webhook = load_webhook_settings() if arguments.webhook else None
         configure_logging(settings.clinic.log_level)
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, webhook))
         return 0
     except SettingsError as exc:
         return _fail(str(exc), 2)

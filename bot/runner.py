@@ -7,16 +7,22 @@ import logging
 import signal
 
 from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
 from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
 
 from bot.app import build_application, start_application, stop_application
 from bot.poller import Poller
-from bot.settings import Settings
+from bot.settings import Settings, WebhookSettings
+from bot.webhook import WebhookServer
 from db.engine import Database
 from db.schema import schema_status, upgrade_to_head
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
+
+# Updates Telegram may post at once; each holds a database transaction while handled.
+WEBHOOK_CONNECTIONS = 40
 
 
 class StartupError(Exception):
@@ -53,8 +59,8 @@ async def prepare_schema(database: Database) -> None:
         )
 
 
-async def serve(settings: Settings) -> None:
-    """Runs the bot with long polling until SIGINT or SIGTERM."""
+async def serve(settings: Settings, webhook: WebhookSettings | None = None) -> None:
+    """Runs the bot until SIGINT or SIGTERM: long polling, or a webhook if configured."""
     application = build_application(settings)
     services: Services = application.bot_data["services"]
     try:
@@ -62,16 +68,22 @@ async def serve(settings: Settings) -> None:
     except StartupError:
         await services.database.dispose()
         raise
-    poller = Poller(application)
+    stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, poller.stop)
     try:
         await start_application(application)
-        # A webhook left over from another deployment would make polling fail.
-        await application.bot.delete_webhook()
-        log.info("bot started username=%s", application.bot.username)
-        await poller.run()
+        if webhook is None:
+            poller = Poller(application)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, poller.stop)
+            # A webhook left over from another deployment would make polling fail.
+            await application.bot.delete_webhook()
+            log.info("bot started mode=polling username=%s", application.bot.username)
+            await poller.run()
+        else:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stopping.set)
+            await _serve_webhook(application, webhook, stopping)
     except InvalidToken:
         raise StartupError(
             "TELEGRAM_BOT_TOKEN was refused by Telegram: copy it again from @BotFather",
@@ -84,3 +96,34 @@ async def serve(settings: Settings) -> None:
     finally:
         await stop_application(application)
     log.info("bot stopped")
+
+
+async def _serve_webhook(
+    application: Application,  # type: ignore[type-arg]
+    settings: WebhookSettings,
+    stopping: asyncio.Event,
+) -> None:
+    """Listens first, then tells Telegram where to post; on stop, stops listening.
+
+    The webhook stays registered while the bot is down: Telegram keeps the updates
+    and posts them again once it answers.
+    """
+    server = WebhookServer(application, settings)
+    try:
+        await server.start()
+    except OSError as exc:
+        raise StartupError(
+            f"WEBHOOK_PORT: cannot listen on {settings.webhook_listen}:{settings.webhook_port}: "
+            f"{_first_line(exc)}"
+        ) from None
+    try:
+        await application.bot.set_webhook(
+            url=settings.webhook_url,
+            secret_token=settings.webhook_secret_token.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+            max_connections=WEBHOOK_CONNECTIONS,
+        )
+        log.info("bot started mode=webhook username=%s", application.bot.username)
+        await stopping.wait()
+    finally:
+        await server.stop()

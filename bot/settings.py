@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -32,6 +33,11 @@ _HINTS = {
     "CLINIC_CONTENT_DIR": "use a folder holding the files of clinic/content/ (clinic.toml, ...)",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
     "BOOKING_CONFIRMATION": "use staff (staff confirm each booking) or instant",
+    "MESSAGE_LOG_RETENTION_DAYS": "use a whole number of days, at least 1 (default 365)",
+    "WEBHOOK_URL": "use the public https URL Telegram should post to, e.g. https://bot.example.com/telegram",
+    "WEBHOOK_LISTEN": "use the address to listen on, e.g. 0.0.0.0",
+    "WEBHOOK_PORT": "use a port number from 1 to 65535",
+    "WEBHOOK_SECRET_TOKEN": "use 1 to 256 characters of A-Z, a-z, 0-9, _ and -",
 }
 
 
@@ -93,6 +99,8 @@ class ClinicSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # staff: a booking is a request until staff confirm it in the group; instant: booked.
     booking_confirmation: Literal["staff", "instant"] = "staff"
+    # Messages in the conversation log older than this are deleted by the hourly clean-up.
+    message_log_retention_days: int = Field(365, ge=1, le=36500)
 
     @field_validator("clinic_timezone")
     @classmethod
@@ -122,6 +130,46 @@ class ClinicSettings(BaseSettings):
         return ZoneInfo(self.clinic_timezone)
 
 
+class WebhookSettings(BaseSettings):
+    """For `clinic-bot run --webhook`: Telegram posts updates to WEBHOOK_URL over HTTPS
+    (a reverse proxy ends TLS and forwards to WEBHOOK_LISTEN:WEBHOOK_PORT)."""
+
+    model_config = _CONFIG
+
+    webhook_url: str
+    webhook_secret_token: SecretStr
+    # Every interface: the bot runs behind a reverse proxy or inside a container.
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(8080, ge=1, le=65535)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        # Telegram posts only to https, on ports 443, 80, 88 or 8443.
+        if not re.fullmatch(r"https://[^\s/:]+(:(443|80|88|8443))?(/\S*)?", value):
+            raise ValueError("malformed")
+        return value
+
+    @field_validator("webhook_secret_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("malformed")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("malformed")
+        return value.strip()
+
+    @property
+    def path(self) -> str:
+        """The path Telegram posts to, taken from the public URL."""
+        return urlsplit(self.webhook_url).path or "/"
+
+
 @dataclass(frozen=True)
 class Settings:
     telegram: TelegramSettings
@@ -142,6 +190,11 @@ def _load(cls: type[BaseSettings]) -> Any:
 def load_database_settings() -> DatabaseSettings:
     """Reads only what `clinic-bot migrate` needs, so it works without a bot token."""
     return _load(DatabaseSettings)  # type: ignore[no-any-return]
+
+
+def load_webhook_settings() -> WebhookSettings:
+    """Read only for --webhook, where the URL and the secret token are required."""
+    return _load(WebhookSettings)  # type: ignore[no-any-return]
 
 
 def load_settings() -> Settings:

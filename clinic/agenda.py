@@ -112,7 +112,7 @@ def appointments_csv(rows: Iterable[ExportRow], zone: ZoneInfo) -> bytes:
                 end.strftime("%H:%M"),
                 row.status,
                 _cell(row.name),
-                _cell(row.phone),
+                row.phone or "",  # E.164, checked at booking
                 _cell(row.prescreen),
                 _cell(row.confirmed_by),
                 row.cancelled_by or "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,6 +71,8 @@ class Services:
     staff_chat: StaffChat
     # Whether staff confirm each booking; if not, bookings are confirmed at once.
     staff_confirm: bool
+    # How long the conversation log keeps a message.
+    keep_messages: timedelta = timedelta(days=365)
 
     @property
     def staff_chat_id(self) -> int | None:

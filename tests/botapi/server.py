@@ -101,6 +101,9 @@ class StandIn:
         self.callback_answers: dict[str, str | None] = {}
         self.commands: list[dict[str, Any]] = []
         self.blocked: set[int] = set()
+        # Groups that became supergroups: old chat id -> new chat id.
+        self.migrated: dict[int, int] = {}
+        self.webhook: dict[str, Any] | None = None
         # The reply keyboard each chat shows under its text box now.
         self.reply_keyboards: dict[int, list[list[dict[str, Any]]]] = {}
         self._pending: list[dict[str, Any]] = []
@@ -251,6 +254,19 @@ class StandIn:
         }
         return await self.queue({"my_chat_member": change})
 
+    async def migrate_group(self, old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
+        """The group becomes a supergroup: sends to the old id fail from now on, and the
+        old group gets Telegram's service message naming the new id."""
+        self.migrated[old_chat_id] = new_chat_id
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": old_chat_id, "type": "group", "title": "Staff"},
+            "from": {"id": 7001, "is_bot": False, "first_name": "Maria"},
+            "migrate_to_chat_id": new_chat_id,
+        }
+        return await self.queue({"message": message})
+
     async def queue(self, update: dict[str, Any]) -> dict[str, Any]:
         """Adds an update for the bot's next getUpdates; returns it with its update_id."""
         update = {"update_id": next(self._update_ids), **update}
@@ -378,7 +394,7 @@ class StandIn:
         try:
             result = await handler(params)
         except _ApiError as exc:
-            return _error(exc.status, exc.description)
+            return _error(exc.status, exc.description, **exc.parameters)
         finally:
             self._notify()  # whatever a test waits for may have changed
         return web.json_response({"ok": True, "result": result})
@@ -394,6 +410,11 @@ class StandIn:
         return BOT_USER
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = None
+        return True
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = params
         return True
 
     async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
@@ -474,6 +495,12 @@ class StandIn:
 
     def _chat_for(self, params: dict[str, Any]) -> int:
         chat_id = int(params["chat_id"])
+        if chat_id in self.migrated:
+            raise _ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated[chat_id],
+            )
         if chat_id in self.blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
         if chat_id not in self.chats and chat_id > 0:
@@ -556,9 +583,9 @@ class StandIn:
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, **parameters: Any) -> None:
         super().__init__(description)
-        self.status, self.description = status, description
+        self.status, self.description, self.parameters = status, description, parameters
 
 
 def _error(status: int, description: str, **parameters: Any) -> web.Response:
