@@ -172,6 +172,7 @@ async def test_patient_search_by_name_and_phone(
 ) -> None:
     standin = clinic.standin
     await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await card_of(standin, "Ana Silva")
     await act(standin, await standin.send_text(ben, "hello there"))
 
     found = await staff_says(standin, maria, "/patient silva")
@@ -201,6 +202,7 @@ async def test_export_sends_the_range_as_csv_and_refuses_bad_ranges(
     standin = clinic.standin
     await booked_and_confirmed(standin, maria, (ana, "10:00 a.m."))
     await book(standin, ben, "Wed 25 Nov", "2:00 p.m.")
+    await card_of(standin, "👤 Ben")
 
     sent = await staff_says(standin, maria, "/export 2026-11-24 2026-11-25")
     assert sent.document is not None and sent.document_bytes is not None

@@ -1,0 +1,134 @@
+"""/mydata sends everything kept about the patient; /forget deletes it; old messages expire."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.housekeeping import housekeeping
+from db.models import Appointment, Base, MessageLog
+from tests.botapi.server import StandIn, User
+from tests.conftest import FakeClock, RunningBot, start_bot
+from tests.e2e.test_aftercare import opt_in, press
+from tests.e2e.test_booking import MONDAY_10AM, STAFF, act, appointments_of, book, texts
+from tests.e2e.test_staff_workspace import card_of
+
+
+async def a_patient_with_every_kind_of_record(
+    standin: StandIn, clock: FakeClock, ana: User, maria: User
+) -> None:
+    """A consultation that took place, one ahead, a started pre-screen, an aftercare
+    plan with a check-in, and the conversation along the way."""
+    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await act(
+        standin, await standin.press(maria, "✅ Confirm", message=await card_of(standin, "Ana"))
+    )
+    clock.advance(days=1, hours=1)  # Tuesday 11:00 a.m.
+    await act(standin, await standin.send_group_text(maria, STAFF, "/today"))
+    agenda = standin.bot_messages(STAFF)[-1]
+    await act(standin, await standin.press(maria, "10:00 a.m. Ana Silva", message=agenda))
+    await act(
+        standin, await standin.press(maria, "✔️ Came", message=standin.bot_messages(STAFF)[-1])
+    )
+    await book(standin, ana, "Thu 26 Nov", "2:00 p.m.")
+    await opt_in(standin, ana)
+    await act(standin, await standin.send_text(ana, "/aftercare"))
+    await press(standin, ana, "📋 Today's care")
+    await press(standin, ana, "😊 Healing as expected")
+    await act(standin, await standin.send_text(ana, "/prescreen"))
+    await press(standin, ana, "✅ I agree, let's start")
+    await press(standin, ana, "No")
+
+
+async def rows_naming(running: RunningBot, user: User, *values: str) -> list[tuple[str, Any]]:
+    """Every (table, row) in the database holding the user's Telegram id or one of `values`."""
+    found = []
+    async with running.database.transaction() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in (await session.execute(select(table))).all():
+                cells = [str(cell) for cell in row if cell is not None]
+                if any(cell == str(user.id) or cell == user.first_name for cell in cells) or any(
+                    value in cell for value in values for cell in cells
+                ):
+                    found.append((table.name, row))
+    return found
+
+
+async def test_mydata_then_forget(
+    standin: StandIn, database_url: str, ana: User, maria: User
+) -> None:
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
+    await a_patient_with_every_kind_of_record(standin, clock, ana, maria)
+
+    await act(standin, await standin.send_text(ana, "/mydata"))
+    sent = standin.bot_messages(ana.id)[-1]
+    assert sent.document is not None and sent.document["file_name"] == "my-data.json"
+    assert sent.document_bytes is not None
+    data = json.loads(sent.document_bytes)
+    assert data["profile"]["telegram_id"] == ana.id
+    assert data["profile"]["phone"] == "+14165550123"
+    assert data["consent"]["health_questions_agreed_at"] is not None
+    [prescreen] = data["prescreens"]
+    assert [answer["answer"] for answer in prescreen["answers"]] == [1]
+    assert [a["status"] for a in data["appointments"]] == ["completed", "requested"]
+    [plan] = data["aftercare_plans"]
+    assert (plan["laser"], plan["status"]) == ("co2", "active")
+    assert [checkin["answer"] for checkin in plan["checkins"]] == ["ok"]
+    assert {m["kind"] for m in data["scheduled_messages"]} >= {"nudge"}
+    assert {"direction": "in", "kind": "command", "text": "/book"}.items() <= data["messages"][
+        0
+    ].items()
+    assert "Silva" in sent.document_bytes.decode()
+
+    # Typed by accident: nothing happens without the confirmation.
+    await act(standin, await standin.send_text(ana, "/forget"))
+    assert "Delete your data?" in (standin.screen(ana.id).text or "")
+    await press(standin, ana, "« No, keep it")
+    assert texts(standin, ana.id)[-1] == "Nothing was deleted."
+    assert len(await appointments_of(running)) == 2
+
+    await act(standin, await standin.send_text(ana, "/forget"))
+    await press(standin, ana, "🗑 Yes, delete my data")
+    assert "Your data has been deleted." in texts(standin, ana.id)[-1]
+    await standin.wait_for(
+        lambda: any(
+            "asked to delete their data" in (m.text or "") for m in standin.bot_messages(STAFF)
+        ),
+        what="the staff notice",
+    )
+    notice = standin.bot_messages(STAFF)[-1].text or ""
+    assert "Thu 26 Nov 2026 at 2:00 p.m." in notice and "Silva" not in notice
+
+    assert await rows_naming(running, ana, "Silva", "4165550123") == []
+    # The consultation that took place stays as the clinic's record, without the patient.
+    [kept] = await appointments_of(running)
+    assert (kept.status, kept.patient_id, kept.name, kept.phone) == ("completed", None, None, None)
+    # Staff still see that the time was kept, without whom.
+    await act(standin, await standin.send_group_text(maria, STAFF, "/today"))
+    assert "10:00 a.m. · (data deleted) · ✔️ came" in (standin.bot_messages(STAFF)[-1].text or "")
+    await stop()
+
+
+async def test_messages_older_than_the_retention_are_purged_by_the_clean_up(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(
+        standin, database_url, clock=clock, message_log_retention_days=30
+    )
+    await act(standin, await standin.send_text(ana, "an old question"))
+    clock.advance(days=31)
+    await act(standin, await standin.send_text(ana, "a new question"))
+    await housekeeping(SimpleNamespace(bot_data=running.application.bot_data))  # type: ignore[arg-type]
+    async with running.database.transaction() as session:
+        kept = list(
+            await session.scalars(select(MessageLog.text).where(MessageLog.direction == "in"))
+        )
+        appointments = await session.scalar(select(func.count()).select_from(Appointment))
+    assert kept == ["a new question"]
+    assert appointments == 0
+    await stop()
