@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from telegram.ext import Application
 
 from bot.app import build_application, start_application, stop_application
+from bot.logs import OWN_PACKAGES
 from bot.poller import Poller
 from bot.settings import ClinicSettings, DatabaseSettings, Settings, TelegramSettings
 from clinic.clock import Clock, utc_now
@@ -140,6 +142,45 @@ async def bot(standin: StandIn, database_url: str) -> AsyncIterator[RunningBot]:
     running, stop = await start_bot(standin, database_url)
     yield running
     await stop()
+
+
+# Texts shorter than this ("No", "10:00 a.m.") could match a log line by chance.
+_SHORTEST_CHECKED = 12
+
+
+def _chat_texts(standin: StandIn) -> set[str]:
+    """What patients wrote and each line the bot sent them or the staff group."""
+    found: set[str] = set()
+    for messages in standin.chats.values():
+        for message in messages:
+            for said in (message.text or "", *(message.contact or {}).values()):
+                for line in str(said).splitlines():
+                    if len(line.strip()) >= _SHORTEST_CHECKED and not line.startswith("/"):
+                        found.add(line.strip())
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_conversation_in_logs(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """Every test that talks to the bot checks that no log line repeats the conversation:
+    our packages log at DEBUG here, the libraries at INFO, as LOG_LEVEL=DEBUG would."""
+    caplog.set_level(logging.INFO)
+    for package in OWN_PACKAGES:
+        caplog.set_level(logging.DEBUG, logger=package)
+    yield
+    standin = request.node.funcargs.get("standin")
+    if not isinstance(standin, StandIn):
+        return
+    texts = _chat_texts(standin)
+    leaked = [
+        (record.name, text)
+        for record in caplog.records
+        for text in texts
+        if text in record.getMessage()
+    ]
+    assert leaked == [], "log lines repeat what patients wrote or were told"
 
 
 @pytest.fixture

@@ -283,6 +283,13 @@ class StandIn:
     async def _user_message(
         self, user: User, content: dict[str, Any], text: str | None = None
     ) -> dict[str, Any]:
+        return await self.queue(self.compose(user, content, text))
+
+    def compose(
+        self, user: User, content: dict[str, Any], text: str | None = None
+    ) -> dict[str, Any]:
+        """The patient writes: the update Telegram would deliver (not queued; a webhook
+        test posts it itself)."""
         message_id = next(self._message_ids)
         message = {
             "message_id": message_id,
@@ -301,7 +308,7 @@ class StandIn:
                 touched=next(self._touch),
             )
         )
-        return await self.queue({"message": message})
+        return {"update_id": next(self._update_ids), "message": message}
 
     # -- what the tests read -------------------------------------------------------------
 

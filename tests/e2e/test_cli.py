@@ -18,7 +18,7 @@ def clinic_bot(*args: str, cwd: Path, **settings: str) -> subprocess.CompletedPr
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_", "LOG_"))
+        if not key.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_", "LOG_", "WEBHOOK_"))
     }
     env.update(settings)
     return subprocess.run(
@@ -130,3 +130,27 @@ async def test_run_refuses_a_stale_postgresql_schema(tmp_path: Path) -> None:
     database = Database(url)
     assert (await schema_status(database.engine)).up_to_date
     await database.dispose()
+
+
+def test_webhook_mode_names_its_missing_setting(tmp_path: Path) -> None:
+    result = clinic_bot("run", "--webhook", cwd=tmp_path, TELEGRAM_BOT_TOKEN=TOKEN)
+    assert result.returncode == 2
+    assert result.stderr.startswith("clinic-bot: WEBHOOK_URL is not set: "), result.stderr
+    bad_url = clinic_bot(
+        "run",
+        "--webhook",
+        cwd=tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        WEBHOOK_URL="http://bot.example.com/telegram",
+        WEBHOOK_SECRET_TOKEN="abc",
+    )
+    assert bad_url.stderr.startswith("clinic-bot: WEBHOOK_URL is malformed: "), bad_url.stderr
+    bad_token = clinic_bot(
+        "run",
+        "--webhook",
+        cwd=tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        WEBHOOK_URL="https://bot.example.com/telegram",
+        WEBHOOK_SECRET_TOKEN="has spaces!",
+    )
+    assert bad_token.stderr.startswith("clinic-bot: WEBHOOK_SECRET_TOKEN is malformed: ")

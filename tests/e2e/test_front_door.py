@@ -50,6 +50,8 @@ async def test_command_menu_is_registered(bot: RunningBot) -> None:
         "aftercare",
         "stop",
         "contact",
+        "mydata",
+        "forget",
         "help",
     }
 
