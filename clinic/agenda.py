@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # An export longer than this is refused: a year at a time keeps the file readable
@@ -20,7 +20,7 @@ def local_days(first: date, count: int, zone: ZoneInfo) -> tuple[datetime, datet
     """[start, end) in UTC of `count` local days from `first`; DST days are 23 or 25 h."""
     start = datetime.combine(first, time(), zone)
     end = datetime.combine(first + timedelta(days=count), time(), zone)
-    return start, end
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 class RangeProblem(ValueError):
