@@ -81,7 +81,6 @@ async def start_application(application: Application) -> None:  # type: ignore[t
     """Connects to Telegram (getMe), publishes the command menu, starts the scheduler."""
     services: Services = application.bot_data["services"]
     await application.initialize()
-    await publish_commands(application.bot, services.content)
     configured = services.staff_chat.id
     if configured is None:
         log.warning(
@@ -97,6 +96,7 @@ async def start_application(application: Application) -> None:  # type: ignore[t
                 services.staff_chat.id,
                 services.staff_chat.id,
             )
+    await publish_commands(application.bot, services.content, services.staff_chat.id)
     await application.start()
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Bot, BotCommand
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import BadRequest
 from telegram.ext import Application
 
 from clinic.content import Content
@@ -20,6 +23,8 @@ from handlers import (
     staff,
 )
 
+log = logging.getLogger(__name__)
+
 # Shown in Telegram's command menu, described by the [commands] texts.
 COMMANDS = (
     "start",
@@ -33,6 +38,8 @@ COMMANDS = (
     "forget",
     "help",
 )
+# The staff group's menu, described by the [staff_commands] texts.
+STAFF_COMMANDS = ("today", "tomorrow", "week", "patient", "export", "help")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -50,8 +57,19 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     fallback.register(application)
 
 
-async def publish_commands(bot: Bot, content: Content) -> None:
-    """Registers the command menu that Telegram shows next to the message box."""
+async def publish_commands(bot: Bot, content: Content, staff_chat_id: int | None) -> None:
+    """Registers the command menus Telegram shows next to the message box: the patients'
+    everywhere, the staff's in the staff group only."""
     await bot.set_my_commands(
         [BotCommand(name, content.texts(f"commands.{name}")) for name in COMMANDS]
     )
+    if staff_chat_id is None:
+        return
+    try:
+        await bot.set_my_commands(
+            [BotCommand(name, content.texts(f"staff_commands.{name}")) for name in STAFF_COMMANDS],
+            scope=BotCommandScopeChat(staff_chat_id),
+        )
+    except BadRequest as exc:
+        # A staff group the bot is not in yet must not keep patients from being served.
+        log.error("could not set the staff group's command menu error=%s", exc.message)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CommandHandler, filters
 
 from clinic.aftercare import local_date
 from clinic.agenda import (
@@ -229,9 +229,15 @@ async def _patient_card(
     return "\n\n".join(parts), InlineKeyboardMarkup(buttons) if buttons else None
 
 
+async def staff_help(update: Update, context: ClinicContext) -> None:
+    """/help in the staff group: the staff commands (patients get theirs in private)."""
+    await send(update, context, context.text("agenda.staff_help"))
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handlers(
         [
+            CommandHandler("help", staff_only(staff_help), filters=~filters.ChatType.PRIVATE),
             CommandHandler("today", staff_only(today)),
             CommandHandler("tomorrow", staff_only(tomorrow)),
             CommandHandler("week", staff_only(week)),

@@ -100,6 +100,8 @@ class StandIn:
         self.chats: dict[int, list[ChatMessage]] = {}
         self.callback_answers: dict[str, str | None] = {}
         self.commands: list[dict[str, Any]] = []
+        # Command menus set for one chat (BotCommandScopeChat), by chat id.
+        self.chat_commands: dict[int, list[dict[str, Any]]] = {}
         self.blocked: set[int] = set()
         # Groups that became supergroups: old chat id -> new chat id.
         self.migrated: dict[int, int] = {}
@@ -425,7 +427,11 @@ class StandIn:
         return True
 
     async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
-        self.commands = json.loads(params["commands"])
+        if "scope" in params:
+            scope = json.loads(params["scope"])
+            self.chat_commands[int(scope["chat_id"])] = json.loads(params["commands"])
+        else:
+            self.commands = json.loads(params["commands"])
         return True
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:

@@ -87,12 +87,23 @@ async def test_agenda_lists_each_day_with_status_and_opens_cards(
     assert week.text.startswith("📋 The next 7 days: Mon 23 Nov to Sun 29 Nov\n\nTue 24 Nov\n")
     assert "10:30 a.m. · Ben · ⏳ to confirm" in week.text
 
+    staff_help = await staff_says(standin, maria, "/help")
+    assert (staff_help.text or "").startswith("Staff commands (this group only)")
+    assert [c["command"] for c in standin.chat_commands[STAFF]] == [
+        "today",
+        "tomorrow",
+        "week",
+        "patient",
+        "export",
+        "help",
+    ]
+
     # The button opens Ben's card as a new message, with the actions of a request.
     await act(standin, await standin.press(maria, "10:30 a.m. Ben", message=tomorrow))
     card = standin.bot_messages(STAFF)[-1]
     assert card.message_id != tomorrow.message_id and "👤 Ben" in (card.text or "")
     assert card.buttons() == ["✅ Confirm", "✖️ Decline"]
-    assert standin.bot_messages(STAFF)[-2].text == week.text  # the lists stay as they were
+    assert standin.bot_messages(STAFF)[-3].text == week.text  # the lists stay as they were
 
 
 async def test_staff_cancel_with_a_reason_the_patient_reads(
