@@ -321,12 +321,16 @@ async def cancel(update: Update, context: ClinicContext) -> None:
 async def follow_move(
     services: Services, session: AsyncSession, *, old_chat_id: int, new_chat_id: int, now: datetime
 ) -> None:
-    """Posts to the group's new id from now on, pending messages included."""
-    if services.staff_chat.id != old_chat_id:
-        return
+    """Posts to the group's new id from now on, pending messages included.
+
+    Recorded whoever reports it, so a second process (or a row queued just before the
+    move) is re-addressed too and never refused again.
+    """
     moved = await chat_migrations.record(
         session, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=now
     )
+    if services.staff_chat.id != old_chat_id:
+        return
     services.staff_chat.id = new_chat_id
     log.warning(
         "the staff group became a supergroup old_chat_id=%s new_chat_id=%s pending_moved=%s; "
@@ -348,6 +352,8 @@ async def group_moved(update: Update, context: ClinicContext) -> None:
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
+    if old != context.services.staff_chat_id:
+        return  # some other group the bot is in
     await follow_move(
         context.services, context.session, old_chat_id=old, new_chat_id=new, now=context.scope.now
     )
