@@ -348,12 +348,8 @@ async def render_declined(
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != "declined":
         return None
-    texts = services.content.texts
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts("notices.choose_another"), callback_data=f"{BOOK_WEEK}0")]]
-    )
     when = when_label(appointment.starts_at, services.zone)
-    return Outgoing(texts("notices.declined", when=when), keyboard)
+    return Outgoing(services.content.texts("notices.declined", when=when), _book_again(services))
 
 
 @renders("cancelled_by_clinic")
@@ -364,12 +360,16 @@ async def render_cancelled_by_clinic(
     if appointment is None or appointment.cancelled_by != "staff":
         return None
     texts = services.content.texts
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts("notices.choose_another"), callback_data=f"{BOOK_WEEK}0")]]
-    )
     when = when_label(appointment.starts_at, services.zone)
     reason = html.escape(appointment.cancel_reason or texts("staff.no_reason"))
-    return Outgoing(texts("notices.cancelled_by_clinic", when=when, reason=reason), keyboard)
+    text = texts("notices.cancelled_by_clinic", when=when, reason=reason)
+    return Outgoing(text, _book_again(services))
+
+
+def _book_again(services: Services) -> InlineKeyboardMarkup:
+    """ "Choose another time", for a patient whose time the clinic could not keep."""
+    label = services.content.texts("notices.choose_another")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{BOOK_WEEK}0")]])
 
 
 @renders("reminder")
