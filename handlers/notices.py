@@ -367,7 +367,7 @@ async def render_cancelled_by_clinic(
 
 
 def _book_again(services: Services) -> InlineKeyboardMarkup:
-    """ "Choose another time", for a patient whose time the clinic could not keep."""
+    """The "Choose another time" button, for a patient whose time the clinic could not keep."""
     label = services.content.texts("notices.choose_another")
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{BOOK_WEEK}0")]])
 
