@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
 from db.models import Appointment, OutboxMessage
 from tests.botapi.server import ChatMessage, StandIn, User
-from tests.conftest import FakeClock, RunningBot, start_bot
+from tests.conftest import RunningBot
 
 STAFF = -1001234567890
 # Monday 23 November 2026, 10:00 a.m. in Toronto (EST, UTC-5).
 MONDAY_10AM = datetime(2026, 11, 23, 15, tzinfo=UTC)
 TUESDAY_10AM = datetime(2026, 11, 24, 15, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(MONDAY_10AM)
-
-
-@pytest.fixture
-async def clinic(
-    standin: StandIn, database_url: str, clock: FakeClock
-) -> AsyncIterator[RunningBot]:
-    """The bot with a staff group whose staff confirm each booking."""
-    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
-    yield running
-    await stop()
 
 
 async def act(standin: StandIn, update: Any) -> None:

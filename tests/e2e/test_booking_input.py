@@ -7,9 +7,7 @@ from sqlalchemy import select
 from db.models import Appointment
 from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot
-from tests.e2e.test_booking import act, appointments_of, book, clinic, clock, texts
-
-__all__ = ["clinic", "clock"]  # fixtures
+from tests.e2e.test_booking import act, appointments_of, book, texts
 
 
 def screen_text(standin: StandIn, user: User) -> str:

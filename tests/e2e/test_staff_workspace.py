@@ -6,7 +6,6 @@ import asyncio
 import csv
 import io
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +14,6 @@ from db.models import ChatMigration, OutboxMessage
 from tests.botapi.server import ChatMessage, StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import (
-    MONDAY_10AM,
     STAFF,
     act,
     appointments_of,
@@ -26,20 +24,6 @@ from tests.e2e.test_booking import (
 )
 
 SUPERGROUP = -1009876543210
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(MONDAY_10AM)
-
-
-@pytest.fixture
-async def clinic(
-    standin: StandIn, database_url: str, clock: FakeClock
-) -> AsyncIterator[RunningBot]:
-    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
-    yield running
-    await stop()
 
 
 async def staff_says(standin: StandIn, maria: User, text: str) -> ChatMessage:
