@@ -53,7 +53,10 @@ def build_application(
         # methods that have none (sendContact). handlers.replies passes it where it belongs.
         request=HTTPXRequest(connection_pool_size=64),
         get_updates_request=HTTPXRequest(),
-        rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
+        rate_limiter=AIORateLimiter(
+            overall_max_rate=settings.telegram.telegram_messages_per_second,
+            max_retries=RATE_LIMIT_RETRIES,
+        ),
     )
     dispatcher = Dispatcher(bot, services, RENDERERS)
     application = (

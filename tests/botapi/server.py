@@ -3,7 +3,8 @@
 Tests act as patients (send text, stickers, photos, press buttons) and read what the
 bot made each chat show. Every request the bot makes is checked against the Bot API
 specification; a violation is answered with 400 and recorded for the test to fail on.
-Faults (429, 403, 5xx) can be ordered per method.
+Faults (429, 403, 5xx) can be ordered per method, or drawn at random for a share of
+requests (429, 5xx, timeouts); the server can also enforce Telegram's flood limit.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,11 +95,58 @@ class Fault:
     description: str = ""
 
 
+# The methods that send a message: what Telegram's flood limit counts.
+SENDING = frozenset({"sendMessage", "sendDocument", "sendContact"})
+
+
+@dataclass
+class Chaos:
+    """Random trouble on a share of requests, as Telegram has on a bad day.
+
+    Of the requests to `methods`, `share` fail: a third with 429 and `retry_after`, a
+    third with 502 (or 500), a third hang for `hang` seconds (longer than the client's
+    read timeout) and then fail. None of them reaches the chat: the request was lost
+    before Telegram acted on it.
+    """
+
+    share: float
+    methods: frozenset[str]
+    seed: int = 0
+    retry_after: int = 1
+    hang: float = 6.0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def draw(self) -> str | None:
+        if self._random.random() >= self.share:
+            return None
+        kind = self._random.choice(("429", "5xx", "timeout"))
+        self.counts[kind] += 1
+        return kind
+
+
 class StandIn:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, *, keep_calls: bool = True) -> None:
         self.token = token
         self.spec = Spec()
+        # Every request in order; a benchmark sending 100,000 messages keeps only counts.
+        self.keep_calls = keep_calls
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.call_counts: Counter[str] = Counter()
+        # Messages the bot sent to each chat (sendMessage, sendDocument, sendContact).
+        self.sent_to: Counter[int] = Counter()
+        # Called with (chat id, method) after each successful call that concerns a chat
+        # (a button answer counts for the chat of the user who pressed it).
+        self.on_call: Callable[[int, str], None] | None = None
+        # When each update left in a getUpdates answer (time.perf_counter()).
+        self.delivered_at: dict[int, float] = {}
+        # Telegram's flood limit: at most this many sends in any one second, else 429.
+        self.messages_per_second: float | None = None
+        self.chaos: Chaos | None = None
+        self._recent_sends: deque[float] = deque()
+        self._query_users: dict[str, int] = {}
         self.violations: list[str] = []
         self.chats: dict[int, list[ChatMessage]] = {}
         self.callback_answers: dict[str, str | None] = {}
@@ -110,6 +161,7 @@ class StandIn:
         self.reply_keyboards: dict[int, list[list[dict[str, Any]]]] = {}
         self._pending: list[dict[str, Any]] = []
         self._delivered: list[dict[str, Any]] = []
+        self._delivered_ids: set[int] = set()
         self._confirmed_below = 0
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
@@ -229,8 +281,10 @@ class StandIn:
 
     async def press_data(self, user: User, message: ChatMessage, data: str) -> dict[str, Any]:
         """Sends a callback query with any data: an old button, or a forged one."""
+        query_id = str(next(self._query_ids))
+        self._query_users[query_id] = user.id
         query = {
-            "id": str(next(self._query_ids)),
+            "id": query_id,
             "from": user.as_json(),
             "chat_instance": f"ci-{user.id}",
             "data": data,
@@ -384,13 +438,21 @@ class StandIn:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await _params(request)
-        self.calls.append((method, params))
-        self._notify()  # a test may wait for a call, failed ones included
+        self.call_counts[method] += 1
+        if self.keep_calls:
+            self.calls.append((method, params))
+            self._notify()  # a test may wait for a call, failed ones included
         if problems := self.spec.check(method, params):
             self.violations.extend(problems)
             return _error(400, "Bad Request: stand-in: " + "; ".join(problems))
         if (fault := self._take_fault(method)) is not None:
             return _fault_response(fault)
+        chaos = self.chaos
+        if chaos is not None and method in chaos.methods and (kind := chaos.draw()) is not None:
+            return await self._chaos_response(kind)
+        if method in SENDING and self._over_flood_limit():
+            self.call_counts["429 flood"] += 1
+            return _error(429, "Too Many Requests: retry after 1", retry_after=1)
         if (held := self._holds.pop(method, None)) is not None:
             arrived, release = held
             arrived.set()
@@ -405,8 +467,41 @@ class StandIn:
         except _ApiError as exc:
             return _error(exc.status, exc.description, **exc.parameters)
         finally:
-            self._notify()  # whatever a test waits for may have changed
+            if self.keep_calls:
+                self._notify()  # whatever a test waits for may have changed
+        if method in SENDING:
+            self.sent_to[int(params["chat_id"])] += 1
+        if self.on_call is not None and (chat_id := self._chat_of_call(params)) is not None:
+            self.on_call(chat_id, method)
         return web.json_response({"ok": True, "result": result})
+
+    def _chat_of_call(self, params: dict[str, Any]) -> int | None:
+        if "chat_id" in params:
+            return int(params["chat_id"])
+        return self._query_users.get(params.get("callback_query_id", ""))
+
+    def _over_flood_limit(self) -> bool:
+        if not self.messages_per_second:
+            return False
+        now = time.monotonic()
+        while self._recent_sends and self._recent_sends[0] <= now - 1:
+            self._recent_sends.popleft()
+        if len(self._recent_sends) >= self.messages_per_second:
+            return True
+        self._recent_sends.append(now)
+        return False
+
+    async def _chaos_response(self, kind: str) -> web.Response:
+        assert self.chaos is not None
+        if kind == "429":
+            retry_after = self.chaos.retry_after
+            return _error(
+                429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+            )
+        if kind == "timeout":
+            await asyncio.sleep(self.chaos.hang)
+            return _error(504, "Gateway Timeout")
+        return _error(502, "Bad Gateway")
 
     def _take_fault(self, method: str) -> Fault | None:
         for fault in self._faults:
@@ -461,7 +556,13 @@ class StandIn:
             if generation != self._poll_generation and not self._pending:
                 raise _ApiError(409, "Conflict: terminated by other getUpdates request")
             batch = self._pending[:limit]
-            self._delivered += [update for update in batch if update not in self._delivered]
+            now = time.perf_counter()
+            for update in batch:
+                if update["update_id"] not in self._delivered_ids:
+                    self._delivered_ids.add(update["update_id"])
+                    self.delivered_at[update["update_id"]] = now
+                    if "callback_query" in update:
+                        self._delivered.append(update)
             return batch
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:

@@ -60,6 +60,10 @@ TOKEN = "123456:ABCdefGhIJKlmnOPQrstUVwxyz-0123456789"
             {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "api.telegram.org"},
             "TELEGRAM_API_BASE_URL is malformed",
         ),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_MESSAGES_PER_SECOND": "5000"},
+            "TELEGRAM_MESSAGES_PER_SECOND is malformed",
+        ),
     ],
 )
 def test_a_bad_setting_stops_run_with_one_line(
