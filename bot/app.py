@@ -53,10 +53,7 @@ def build_application(
         # methods that have none (sendContact). handlers.replies passes it where it belongs.
         request=HTTPXRequest(connection_pool_size=64),
         get_updates_request=HTTPXRequest(),
-        rate_limiter=AIORateLimiter(
-            overall_max_rate=settings.telegram.telegram_messages_per_second,
-            max_retries=RATE_LIMIT_RETRIES,
-        ),
+        rate_limiter=_rate_limiter(settings.telegram.telegram_messages_per_second),
     )
     dispatcher = Dispatcher(bot, services, RENDERERS)
     application = (
@@ -78,6 +75,19 @@ def build_application(
         housekeeping, interval=timedelta(hours=1), first=timedelta(minutes=1)
     )
     return application
+
+
+def _rate_limiter(messages_per_second: float) -> AIORateLimiter:
+    """One message every 1/rate seconds, without bursts: the limiter's default bucket
+    lets a full second's worth out at once after a quiet spell, which Telegram counts
+    as over the limit and answers with a 429 that halts every send for a second."""
+    if not messages_per_second:
+        return AIORateLimiter(overall_max_rate=0, max_retries=RATE_LIMIT_RETRIES)
+    return AIORateLimiter(
+        overall_max_rate=1,
+        overall_time_period=1 / messages_per_second,
+        max_retries=RATE_LIMIT_RETRIES,
+    )
 
 
 async def start_application(application: Application) -> None:  # type: ignore[type-arg]

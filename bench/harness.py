@@ -1,0 +1,132 @@
+"""What every scenario needs: the stand-in, the bot as its own process, figures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from db.engine import Database
+from db.schema import upgrade_to_head
+from tests.botapi.server import TOKEN, StandIn
+
+STAFF = -1001234567890
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@asynccontextmanager
+async def standin() -> AsyncIterator[StandIn]:
+    """A stand-in that keeps counts, not every request: it serves 100,000 sends."""
+    server = StandIn(keep_calls=False)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+    if server.violations:
+        raise SystemExit(f"the bot broke the Bot API specification: {server.violations[:3]}")
+
+
+async def fresh_database(url: str) -> None:
+    """An empty, migrated database: the SQLite file or the PostgreSQL schema goes first."""
+    if url.startswith("sqlite"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.split(":///", 1)[1] + suffix).unlink(missing_ok=True)
+    if url.startswith("postgresql"):
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    database = Database(url)
+    await upgrade_to_head(database.engine)
+    await database.dispose()
+
+
+@dataclass
+class BotProcess:
+    process: asyncio.subprocess.Process
+    log: Path
+
+    def peak_memory_mb(self) -> float:
+        """The process's peak resident memory (VmHWM), while it still runs."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM in /proc status")
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+@asynccontextmanager
+async def bot_process(
+    server: StandIn,
+    workdir: Path,
+    env: Mapping[str, str],
+    module: str = "bot",
+) -> AsyncIterator[BotProcess]:
+    """`python -m bot run` (or another module) against the stand-in, stopped at the end."""
+    settings = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_", "BOOKING_"))
+    }
+    settings.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=server.base_url,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        **env,
+    )
+    log = workdir / f"{module.replace('.', '-')}-{time.monotonic_ns()}.log"
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            module,
+            *(["run"] if module == "bot" else []),
+            cwd=workdir,
+            env=settings,
+            stdout=output,
+            stderr=output,
+        )
+    running = BotProcess(process, log)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def until(condition: object, timeout: float, what: str, every: float = 0.05) -> None:
+    """Polls `condition()` (cheap checks only) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(every)
+
+
+def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:
+    """p50, p95, p99 in milliseconds."""
+    if len(samples_ms) < 2:
+        value = samples_ms[0] if samples_ms else float("nan")
+        return value, value, value
+    cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
