@@ -92,14 +92,15 @@ async def opt_in_rate(url: str, count: int) -> float:
     return count / seconds
 
 
-async def seed(url: str, count: int) -> Seeded:
-    """`count` patients with an active CO2 plan whose day-1 nudge is due at the next
-    minute, inserted a thousand rows per statement (as an import would). The due time
-    comes from the plan's own schedule (`clinic.aftercare.next_nudge`)."""
+async def seed(url: str, count: int, *, now: datetime | None = None) -> Seeded:
+    """`count` patients with an active CO2 plan whose day-1 nudge is due at the minute
+    after `now` (default: the real time), inserted a thousand rows per statement, as an
+    import would. The due time comes from the plan's own schedule (`next_nudge`); a
+    `now` two minutes back makes the whole day due at once."""
     await fresh_database(url)
     database = Database(url)
     care = load_content().aftercare.plans[Laser.CO2.value]
-    now = utc_now()
+    now = now or utc_now()
     due, treated_on = _due_minute(now)
     upcoming = next_nudge(care, treated_on=treated_on, at=due.time(), zone=ZONE, now=now)
     assert upcoming is not None and upcoming[0] == 1, upcoming

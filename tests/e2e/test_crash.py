@@ -3,62 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from db.engine import Database
 from db.models import FlowState, MessageLog, ProcessedUpdate
-from db.schema import upgrade_to_head
-from tests.botapi.server import TOKEN, StandIn, User
-
-Launch = Callable[[], Awaitable[asyncio.subprocess.Process]]
-
-
-@pytest.fixture
-async def launch(standin: StandIn, database_url: str, tmp_path: Path) -> AsyncIterator[Launch]:
-    """Starts `python -m bot run` as a separate process against the stand-in."""
-    database = Database(database_url)
-    await upgrade_to_head(database.engine)  # PostgreSQL is never migrated by `run`
-    await database.dispose()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_"))
-    }
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=standin.base_url,
-        DATABASE_URL=database_url,
-        LOG_LEVEL="INFO",
-    )
-    processes: list[asyncio.subprocess.Process] = []
-
-    async def start() -> asyncio.subprocess.Process:
-        log = (tmp_path / f"bot-{len(processes)}.log").open("wb")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+from tests.botapi.server import StandIn, User
+from tests.e2e.conftest import Launch
 
 
 async def kill(process: asyncio.subprocess.Process) -> None:
