@@ -122,7 +122,7 @@ async def conversations(args: argparse.Namespace, work: Path, urls: dict[str, st
         p99 = load.percentiles()[2]
         rows.append(
             Row(
-                f"latency, {backend}, {args.patients} patients acting every {args.every:g} s",
+                f"latency, {backend}, {args.open_patients} patients acting every {args.every:g} s",
                 f"{load.rate:.0f} updates/s handled; p50/p95/p99 {_ms(load.percentiles())}; "
                 f"{load.late} of {load.updates} actions waited for the previous reply",
                 "p99 < 100 ms",
@@ -231,20 +231,22 @@ def table(rows: list[Row]) -> str:
 
 async def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--patients", type=int, default=300)
+    # 300 at once take 9 minutes on SQLite on a 2-core machine: 100 keep the run short.
+    parser.add_argument("--patients", type=int, default=100, help="closed loop: patients")
+    parser.add_argument("--open-patients", type=int, default=300, help="open loop: patients")
     parser.add_argument(
         "--every",
         type=float,
         default=3.0,
         help="open loop: mean seconds between a patient's actions",
     )
-    parser.add_argument("--duration", type=float, default=60.0, help="open loop: seconds")
+    parser.add_argument("--duration", type=float, default=45.0, help="open loop: seconds")
     parser.add_argument("--nudges", type=int, default=100_000)
     parser.add_argument("--opt-in-sample", type=int, default=2_000)
     parser.add_argument(
         "--window",
         type=float,
-        default=45.0,
+        default=30.0,
         help="nudge day: seconds to measure each dispatch for; 0 sends the whole day",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)

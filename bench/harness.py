@@ -39,8 +39,7 @@ async def standin() -> AsyncIterator[StandIn]:
 async def fresh_database(url: str) -> None:
     """An empty, migrated database: the SQLite file or the PostgreSQL schema goes first."""
     if url.startswith("sqlite"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.split(":///", 1)[1] + suffix).unlink(missing_ok=True)
+        _remove_sqlite_files(url)
     if url.startswith("postgresql"):
         engine = create_async_engine(url)
         async with engine.begin() as connection:
@@ -50,6 +49,11 @@ async def fresh_database(url: str) -> None:
     database = Database(url)
     await upgrade_to_head(database.engine)
     await database.dispose()
+
+
+def _remove_sqlite_files(url: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(url.split(":///", 1)[1] + suffix).unlink(missing_ok=True)
 
 
 @dataclass
