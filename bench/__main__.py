@@ -69,7 +69,7 @@ async def conversations(args: argparse.Namespace, work: Path, urls: dict[str, st
                 server, conversation.act_on_bot, steps, learnt, args.patients, 1_000_000
             )
             print(
-                f"[{backend}] open loop: {args.patients} patients every {args.every:g}s "
+                f"[{backend}] open loop: {args.open_patients} patients every {args.every:g}s "
                 f"for {args.duration:g}s",
                 flush=True,
             )
@@ -78,7 +78,7 @@ async def conversations(args: argparse.Namespace, work: Path, urls: dict[str, st
                 conversation.act_on_bot,
                 steps,
                 learnt,
-                args.patients,
+                args.open_patients,
                 2_000_000,
                 every=args.every,
                 duration=args.duration,
