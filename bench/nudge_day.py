@@ -210,7 +210,7 @@ async def dispatch(
         delivered = sum(server.sent_to.values()) - before
         peak = bot.peak_memory_mb()
     server.on_call = None
-    await _settle(server)  # a send under way at the stop still lands
+    await settle(server)  # a send under way at the stop still lands
     seconds = last - first_at[0]
     received = [server.sent_to.get(chat_id, 0) for chat_id in chats]
     database = Database(url)
@@ -241,7 +241,7 @@ async def dispatch(
     )
 
 
-async def _settle(server: StandIn, quiet: float = 1.0) -> None:
+async def settle(server: StandIn, quiet: float = 1.0) -> None:
     """Returns once nothing more has arrived for `quiet` seconds."""
     seen = -1
     while (total := sum(server.sent_to.values())) != seen:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bench.nudge_day import FIRST_PATIENT, seed
+from bench.nudge_day import FIRST_PATIENT, seed, settle
 from bot.dispatcher import CONCURRENT_CHATS
 from clinic.clock import utc_now
 from db.engine import Database
@@ -32,14 +32,6 @@ async def due_nudge_day(standin: StandIn, database_url: str, count: int) -> list
     for chat_id in chats:
         standin.chats.setdefault(chat_id, [])
     return chats
-
-
-async def settle(standin: StandIn, quiet: float = 1.5) -> None:
-    """Waits until nothing more arrives for `quiet` seconds: a late copy would show."""
-    seen = -1
-    while (total := sum(standin.sent_to.values())) != seen:
-        seen = total
-        await asyncio.sleep(quiet)
 
 
 async def nudge_rows(database_url: str) -> dict[str, int]:
