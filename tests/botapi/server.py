@@ -4,21 +4,27 @@ Tests act as patients (send text, stickers, photos, press buttons) and read what
 bot made each chat show. Every request the bot makes is checked against the Bot API
 specification; a violation is answered with 400 and recorded for the test to fail on.
 Faults (429, 403, 5xx) can be ordered per method, or drawn at random for a share of
-requests (429, 5xx, timeouts); the server can also enforce Telegram's flood limit.
+requests (429, 5xx, timeouts); the server can also enforce Telegram's flood limit and
+its 20-messages-a-minute group limit, answer every call after a simulated round trip
+(`delay`), and deliver updates by webhook to several workers instead of getUpdates.
+Like Telegram, it refuses a second answer to the same button press.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import math
 import random
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.botapi.spec import HtmlError, Spec, plain_text
@@ -98,6 +104,11 @@ class Fault:
 # The methods that send a message: what Telegram's flood limit counts.
 SENDING = frozenset({"sendMessage", "sendDocument", "sendContact"})
 
+# Telegram's answer to a second answerCallbackQuery for the same press (and to a late one).
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+# Seconds before an update whose webhook post failed is posted again.
+WEBHOOK_RETRY = 0.5
+
 
 @dataclass
 class Chaos:
@@ -128,9 +139,25 @@ class Chaos:
 
 
 class StandIn:
-    def __init__(self, token: str = TOKEN, *, keep_calls: bool = True) -> None:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        *,
+        keep_calls: bool = True,
+        delay: float = 0.0,
+        group_messages_per_minute: int | None = None,
+    ) -> None:
         self.token = token
         self.spec = Spec()
+        # A simulated round trip to Telegram: every call is answered this many seconds
+        # late (getUpdates: after its long-poll wait; a webhook post: before it is made).
+        self.delay = delay
+        # Telegram's group limit: at most this many sends to one group (negative chat id)
+        # in any 60 seconds, else 429 with the seconds until the window frees up.
+        self.group_messages_per_minute = group_messages_per_minute
+        # Like Telegram, a second answerCallbackQuery for one press gets 400 "query is too
+        # old ..."; False accepts it (and keeps the first answer), as the stand-in used to.
+        self.refuse_repeated_answers = True
         # Every request in order; a benchmark sending 100,000 messages keeps only counts.
         self.keep_calls = keep_calls
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -140,15 +167,23 @@ class StandIn:
         # Called with (chat id, method) after each successful call that concerns a chat
         # (a button answer counts for the chat of the user who pressed it).
         self.on_call: Callable[[int, str], None] | None = None
-        # When each update left in a getUpdates answer (time.perf_counter()).
+        # When each update left in a getUpdates answer, or was taken for its first webhook
+        # post (time.perf_counter(), before the simulated round trip `delay`).
         self.delivered_at: dict[int, float] = {}
+        # When each update was first queued: the patient's tap.
+        self.queued_at: dict[int, float] = {}
         # Telegram's flood limit: at most this many sends in any one second, else 429.
         self.messages_per_second: float | None = None
         self.chaos: Chaos | None = None
+        # Set by a test that runs the bot in-process: waits until the bot has sent what
+        # its committed updates said (replies go out after the commit).
+        self.after_handled: Callable[[], Awaitable[None]] | None = None
         self._recent_sends: deque[float] = deque()
+        self._group_sends: dict[int, deque[float]] = {}
         self._query_users: dict[str, int] = {}
         self.violations: list[str] = []
         self.chats: dict[int, list[ChatMessage]] = {}
+        # The first successful answer to each press (its text); a second one is refused.
         self.callback_answers: dict[str, str | None] = {}
         self.commands: list[dict[str, Any]] = []
         # Command menus set for one chat (BotCommandScopeChat), by chat id.
@@ -174,6 +209,13 @@ class StandIn:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Webhook delivery (deliver_to_webhooks): posts made per update, and the updates
+        # a worker answered with 2xx.
+        self.webhook_posts: Counter[int] = Counter()
+        self.webhook_failures = 0
+        self._acknowledged: set[int] = set()
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_stopping = False
 
     # -- server -------------------------------------------------------------------------
 
@@ -187,6 +229,7 @@ class StandIn:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def close(self) -> None:
+        await self.stop_webhooks()
         # Long polls still open (a killed bot's, say) end now instead of at their timeout.
         self._closing = True
         async with self._changed:
@@ -330,6 +373,7 @@ class StandIn:
 
     async def queue_raw(self, update: dict[str, Any]) -> dict[str, Any]:
         """Adds an update as is: the same update_id again is how Telegram redelivers."""
+        self.queued_at.setdefault(update["update_id"], time.perf_counter())
         async with self._changed:
             self._pending.append(update)
             self._confirmed_below = min(self._confirmed_below, update["update_id"])
@@ -371,9 +415,20 @@ class StandIn:
     async def handled(self, *updates: dict[str, Any], timeout: float = 10) -> None:
         """Waits until the bot confirmed these updates (our poller confirms after commit)."""
         last = max(update["update_id"] for update in updates)
+        ids = {update["update_id"] for update in updates}
         await self.wait_for(
-            lambda: self._confirmed_below > last, timeout, f"update {last} was not confirmed"
+            lambda: self._confirmed_below > last or ids <= self._acknowledged,
+            timeout,
+            f"update {last} was not confirmed",
         )
+        if self.after_handled is not None:
+            # The bot sends its replies after the commit: wait for them too.
+            await asyncio.wait_for(self.after_handled(), timeout)
+
+    def confirmed(self, update_id: int) -> bool:
+        """Whether the bot confirmed this update: by a later getUpdates offset, or by
+        answering its webhook post with 2xx."""
+        return self._confirmed_below > update_id or update_id in self._acknowledged
 
     async def wait_for(self, condition: Any, timeout: float = 10, what: str = "condition") -> None:
         async with self._changed:
@@ -398,17 +453,13 @@ class StandIn:
         return [message.text for message in messages[-count:]]
 
     def unanswered_callbacks(self) -> list[str]:
-        pressed = [
-            params["callback_query_id"]
-            for method, params in self.calls
-            if method == "answerCallbackQuery"
-        ]
+        """Presses delivered to the bot that it never answered successfully."""
         queries = [
             update["callback_query"]["id"]
             for update in self._delivered
             if "callback_query" in update
         ]
-        return [query for query in queries if query not in pressed]
+        return [query for query in queries if query not in self.callback_answers]
 
     def hold(self, method: str) -> tuple[asyncio.Event, asyncio.Event]:
         """Makes the next call of `method` hang until released, then fail with 502.
@@ -439,6 +490,8 @@ class StandIn:
         method = request.match_info["method"]
         params = await _params(request)
         self.call_counts[method] += 1
+        if self.delay and method != "getUpdates":
+            await asyncio.sleep(self.delay)  # getUpdates adds it once its wait is over
         if self.keep_calls:
             self.calls.append((method, params))
             self._notify()  # a test may wait for a call, failed ones included
@@ -453,6 +506,9 @@ class StandIn:
         if method in SENDING and self._over_flood_limit():
             self.call_counts["429 flood"] += 1
             return _error(429, "Too Many Requests: retry after 1", retry_after=1)
+        if method in SENDING and (wait := self._over_group_limit(params)) is not None:
+            self.call_counts["429 group"] += 1
+            return _error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         if (held := self._holds.pop(method, None)) is not None:
             arrived, release = held
             arrived.set()
@@ -490,6 +546,27 @@ class StandIn:
             return True
         self._recent_sends.append(now)
         return False
+
+    def _over_group_limit(self, params: dict[str, Any]) -> int | None:
+        """Seconds to wait when this send would be one too many for its group in the
+        last minute; None when it may go (and then it counts)."""
+        limit = self.group_messages_per_minute
+        if not limit:
+            return None
+        try:
+            chat_id = int(params.get("chat_id", 0))
+        except ValueError:
+            return None  # @channelusername: not a group we count
+        if chat_id >= 0:
+            return None
+        now = time.monotonic()
+        sends = self._group_sends.setdefault(chat_id, deque())
+        while sends and sends[0] <= now - 60:
+            sends.popleft()
+        if len(sends) >= limit:
+            return max(1, math.ceil(sends[0] + 60 - now))
+        sends.append(now)
+        return None
 
     async def _chaos_response(self, kind: str) -> web.Response:
         assert self.chaos is not None
@@ -530,7 +607,12 @@ class StandIn:
         return True
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
-        self.callback_answers[params["callback_query_id"]] = params.get("text")
+        query_id = params["callback_query_id"]
+        if query_id in self.callback_answers and self.refuse_repeated_answers:
+            # Telegram takes one answer per press; not a spec violation, its behaviour.
+            self.call_counts["400 answered again"] += 1
+            raise _ApiError(400, QUERY_TOO_OLD)
+        self.callback_answers.setdefault(query_id, params.get("text"))
         return True
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
@@ -558,12 +640,103 @@ class StandIn:
             batch = self._pending[:limit]
             now = time.perf_counter()
             for update in batch:
-                if update["update_id"] not in self._delivered_ids:
-                    self._delivered_ids.add(update["update_id"])
-                    self.delivered_at[update["update_id"]] = now
-                    if "callback_query" in update:
-                        self._delivered.append(update)
-            return batch
+                self._mark_delivered(update, now)
+        if self.delay:
+            await asyncio.sleep(self.delay)  # outside the lock: patients keep tapping
+        return batch
+
+    def _mark_delivered(self, update: dict[str, Any], now: float) -> None:
+        if update["update_id"] not in self._delivered_ids:
+            self._delivered_ids.add(update["update_id"])
+            self.delivered_at[update["update_id"]] = now
+            if "callback_query" in update:
+                self._delivered.append(update)
+
+    # -- webhook delivery ----------------------------------------------------------------
+
+    async def deliver_to_webhooks(
+        self, urls: list[str], secret_token: str, max_connections: int = 40
+    ) -> None:
+        """From now on, posts each pending update to `urls` in turn (a load balancer in
+        front of N workers) instead of serving getUpdates, at most `max_connections` at
+        a time in all. A post answered with anything but 2xx, or failing, is made again
+        after WEBHOOK_RETRY seconds until one gets a 2xx, as Telegram does."""
+        if not urls:
+            raise ValueError("no webhook URL")
+        await self.stop_webhooks()
+        self._webhook_stopping = False
+        self._webhook_task = asyncio.get_running_loop().create_task(
+            self._webhook_loop(list(urls), secret_token, max_connections)
+        )
+
+    async def stop_webhooks(self) -> None:
+        """Stops posting; posts under way are abandoned (their updates stay unconfirmed)."""
+        task, self._webhook_task = self._webhook_task, None
+        if task is None:
+            return
+        self._webhook_stopping = True
+        async with self._changed:
+            self._changed.notify_all()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _webhook_loop(self, urls: list[str], secret_token: str, max_connections: int) -> None:
+        turns = itertools.cycle(urls)
+        slots = asyncio.Semaphore(max_connections)
+        posts: set[asyncio.Task[None]] = set()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret_token}
+        connector = aiohttp.TCPConnector(limit=0)
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(
+            connector=connector, headers=headers, timeout=timeout
+        ) as session:
+
+            async def post(update: dict[str, Any]) -> None:
+                update_id = update["update_id"]
+                body = json.dumps(update)
+                while True:
+                    async with slots:
+                        self.webhook_posts[update_id] += 1
+                        try:
+                            async with session.post(
+                                next(turns),
+                                data=body,
+                                headers={"Content-Type": "application/json"},
+                            ) as response:
+                                await response.read()
+                                if 200 <= response.status < 300:
+                                    break
+                        except (aiohttp.ClientError, TimeoutError):
+                            pass
+                    self.webhook_failures += 1
+                    await asyncio.sleep(WEBHOOK_RETRY)
+                self._acknowledged.add(update_id)
+                async with self._changed:
+                    self._changed.notify_all()
+
+            try:
+                while True:
+                    async with self._changed:
+                        await self._changed.wait_for(
+                            lambda: bool(self._pending) or self._webhook_stopping
+                        )
+                        if self._webhook_stopping:
+                            return
+                        batch, self._pending = self._pending, []
+                        now = time.perf_counter()
+                        for update in batch:
+                            self._mark_delivered(update, now)
+                    if self.delay:
+                        await asyncio.sleep(self.delay)
+                    for update in batch:
+                        task = asyncio.get_running_loop().create_task(post(update))
+                        posts.add(task)
+                        task.add_done_callback(posts.discard)
+            finally:
+                for task in list(posts):
+                    task.cancel()
+                await asyncio.gather(*posts, return_exceptions=True)
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         chat_id = self._chat_for(params)
