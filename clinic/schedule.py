@@ -35,10 +35,18 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Booked:
-    """A consultation that holds its time: requested or confirmed."""
+    """Consultations that hold a time, requested or confirmed: `count` of them, each
+    from `starts_at` to `ends_at`.
+
+    The database counts them per (start, end) rather than returning one row each, so a
+    busy month is a few hundred of these, not thousands of appointments; since whether
+    a slot is free depends only on those two instants and how many share them, the
+    counts give exactly the answer the single appointments would.
+    """
 
     starts_at: datetime
     ends_at: datetime
+    count: int = 1
 
 
 class Unavailable(enum.Enum):
@@ -98,7 +106,7 @@ class _Taken:
         low = bisect.bisect_left(self._starts, start - self._longest - self._buffer)
         high = bisect.bisect_left(self._starts, end + self._buffer)
         return sum(
-            1
+            booked.count
             for booked in self._booked[low:high]
             if booked.starts_at < end + self._buffer and booked.ends_at + self._buffer > start
         )
@@ -116,7 +124,9 @@ def free_slots(
     """The start instants (UTC) of free consultations, soonest first.
 
     Free means: on an open day within the horizon, at least the minimum notice away,
-    and with fewer than `capacity` bookings overlapping it (buffer included).
+    and with fewer than `capacity` bookings overlapping it (buffer included). `booked`
+    may repeat a time or count several consultations in one entry: only the totals
+    matter.
     """
     earliest, latest = bookable_days(schedule, now, zone)
     first = max(first_day or earliest, earliest)

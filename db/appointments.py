@@ -58,15 +58,22 @@ def _view(row: Appointment) -> AppointmentView:
 
 
 async def booked_between(session: AsyncSession, *, start: datetime, end: datetime) -> list[Booked]:
-    """Active appointments that start in [start - 1 day, end]: what holds those times."""
+    """What holds times: active appointments that start in [start - 1 day, end], counted
+    per (start, end), so a month is a few hundred rows however many are booked.
+
+    Grouping by the end as well as the start keeps the answer exact if the length of a
+    consultation changed while older bookings still hold their own.
+    """
     rows = await session.execute(
-        select(Appointment.starts_at, Appointment.ends_at).where(
+        select(Appointment.starts_at, Appointment.ends_at, func.count())
+        .where(
             Appointment.status.in_(ACTIVE_STATUSES),
             Appointment.starts_at >= start - timedelta(days=1),
             Appointment.starts_at <= end,
         )
+        .group_by(Appointment.starts_at, Appointment.ends_at)
     )
-    return [Booked(starts_at, ends_at) for starts_at, ends_at in rows]
+    return [Booked(starts_at, ends_at, count) for starts_at, ends_at, count in rows]
 
 
 async def upcoming_for_patient(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -150,6 +152,60 @@ def test_capacity_allows_that_many_bookings_at_once() -> None:
     assert local(day, 10) in free_slots(two_rooms, [one], BEFORE_SPRING, TORONTO)
     assert local(day, 10) not in free_slots(two_rooms, [one, one], BEFORE_SPRING, TORONTO)
     assert why_unavailable(two_rooms, [one], BEFORE_SPRING, TORONTO, local(day, 10)) is None
+
+
+def test_a_count_stands_for_that_many_bookings_of_one_time() -> None:
+    day = date(2026, 3, 3)
+    one = Booked(local(day, 10), local(day, 10, 30))
+    two = Booked(local(day, 10), local(day, 10, 30), count=2)
+    two_rooms = schedule(capacity=2)
+    assert local(day, 10) not in free_slots(two_rooms, [two], BEFORE_SPRING, TORONTO)
+    assert free_slots(two_rooms, [two], BEFORE_SPRING, TORONTO) == free_slots(
+        two_rooms, [one, one], BEFORE_SPRING, TORONTO
+    )
+    assert why_unavailable(two_rooms, [two], BEFORE_SPRING, TORONTO, local(day, 10)) is (
+        Unavailable.TAKEN
+    )
+    three_rooms = schedule(capacity=3)
+    assert why_unavailable(three_rooms, [two], BEFORE_SPRING, TORONTO, local(day, 10)) is None
+
+
+def grouped(booked: list[Booked]) -> list[Booked]:
+    """What the database returns: one entry per (start, end) with how many hold it."""
+    counts = Counter((b.starts_at, b.ends_at) for b in booked)
+    return [Booked(start, end, count) for (start, end), count in counts.items()]
+
+
+def test_counts_per_time_give_the_same_free_times_as_single_bookings() -> None:
+    """Buffer, lengths that changed, off-grid bookings, capacity and both DST days: the
+    totals per (start, end) decide exactly what the single bookings did."""
+    draw = random.Random(15)
+    for now, days in (
+        (BEFORE_SPRING, [date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9)]),
+        (BEFORE_FALL, [date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 2)]),
+    ):
+        night_and_day = {
+            weekday: ((time(1), time(4)), (time(10), time(12))) for weekday in range(7)
+        }
+        for rules in (
+            schedule(hours=night_and_day, capacity=2),
+            schedule(hours=night_and_day, capacity=3, buffer=timedelta(minutes=15)),
+        ):
+            booked = []
+            for _ in range(60):
+                day = draw.choice(days)
+                start = local(day, draw.choice([1, 3, 10, 11]), draw.choice([0, 15, 30, 45]))
+                length = timedelta(minutes=draw.choice([30, 30, 45, 60]))
+                booked += [Booked(start, start + length)] * draw.randint(1, 3)
+            single = free_slots(rules, booked, now, TORONTO)
+            assert free_slots(rules, grouped(booked), now, TORONTO) == single
+            assert len(single) < len(free_slots(rules, [], now, TORONTO))
+            for day in days:
+                for hour, minute in ((1, 0), (1, 30), (3, 0), (10, 0), (10, 45), (11, 30)):
+                    start = local(day, hour, minute)
+                    assert why_unavailable(
+                        rules, grouped(booked), now, TORONTO, start
+                    ) is why_unavailable(rules, booked, now, TORONTO, start)
 
 
 def test_nearest_free_times_surround_the_one_wanted() -> None:
