@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import MessageLog
+from db.models import Appointment, MessageLog
 from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot
+from tests.e2e.test_booking import STAFF, act, appointments_of, texts, wait_for_text
 
 PHONE = "+1 905-929-3134"
 
@@ -160,3 +161,55 @@ async def test_groups_other_than_staff_are_ignored(bot: RunningBot, ana: User) -
     assert bot.standin.bot_messages(-100777) == []
     async with bot.database.transaction() as session:
         assert (await session.scalars(select(MessageLog))).all() == []
+
+
+async def test_a_nul_character_is_answered_and_stored_without_it(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    """PostgreSQL's text columns refuse U+0000, which a Telegram message can hold: the
+    patient is answered as for any other text, the database keeps what they wrote
+    without it (a typed cancel reason included), and staff can search with one; on both
+    backends alike."""
+    standin = clinic.standin
+    await act(standin, await standin.send_text(ana, "/book"))
+    await act(standin, await standin.send_text(ana, "\x00"))  # where buttons are expected
+    notice, screen = standin.last_texts(ana.id, 2)
+    assert notice is not None and notice.startswith("I work best with the buttons")
+    assert screen is not None and "Choose a day" in screen
+    await act(standin, await standin.press(ana, "Tue 24 Nov"))
+    await act(standin, await standin.press(ana, "10:00 a.m."))
+    await act(standin, await standin.press(ana, "✏️ Another name"))
+    await act(standin, await standin.send_text(ana, "Ana\x00"))  # where a name is typed
+    assert "Please type a name of 2 to 64 letters." in texts(standin, ana.id)[-1]
+    await act(standin, await standin.send_text(ana, "Ana Silva"))
+    await act(standin, await standin.press_reply(ana, "📱 Share my number"))
+    await act(standin, await standin.press(ana, "Skip"))  # the pre-screen
+    await act(standin, await standin.press(ana, "✅ Confirm booking"))
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    await act(standin, await standin.press(ana, "✖️ Cancel Tue 24 Nov"))
+    await act(standin, await standin.send_text(ana, "\x00Moving\x00 away"))  # a typed reason
+    assert "is cancelled" in (standin.screen(ana.id).text or "")
+    [cancelled] = await appointments_of(clinic)
+    assert (cancelled.status, cancelled.name, cancelled.cancel_reason) == (
+        "cancelled",
+        "Ana Silva",
+        "Moving away",
+    )
+    await wait_for_text(standin, STAFF, "Moving away")
+    await act(standin, await standin.send_group_text(maria, STAFF, "/patient Silva\x00"))
+    await standin.wait_for(
+        lambda: (standin.bot_messages(STAFF)[-1].text or "").startswith("👤 Ana Silva"),
+        what="the patient found",
+    )
+    assert ": Moving away" in (standin.bot_messages(STAFF)[-1].text or "")
+    async with clinic.database.transaction() as session:
+        typed = (
+            await session.scalars(
+                select(MessageLog.text)
+                .where(MessageLog.direction == "in", MessageLog.kind == "text")
+                .order_by(MessageLog.id)
+            )
+        ).all()
+        assert typed == ["", "Ana", "Ana Silva", "Moving away"]
+        reasons = (await session.scalars(select(Appointment.cancel_reason))).all()
+        assert reasons == ["Moving away"]
