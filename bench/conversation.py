@@ -119,16 +119,37 @@ async def act_on_ceiling(server: StandIn, user: User, step: tuple[str, Any]) -> 
     return await server.press_data(user, server.screen(user.id), "n")
 
 
-async def learn_calls(server: StandIn, steps: list[tuple[str, Any]]) -> list[list[str]]:
-    """One patient alone, each step confirmed before the next: the calls of each step."""
+async def learn_calls(
+    server: StandIn,
+    steps: list[tuple[str, Any]],
+    act: Act | None = None,
+    *,
+    user_id: int = 9_000_000,
+    quiet: float = 0.3,
+) -> list[list[str]]:
+    """One patient alone, each step confirmed before the next: the calls of each step.
+
+    A step is over once the bot confirmed its update and no call for the chat came for
+    `quiet` seconds (a bot that sends after the commit may confirm first). The stand-in
+    answers at once meanwhile, whatever its `delay`.
+    """
     tracker = Tracker(server)
-    user = User(9_000_000, "Calibration")
+    user = User(user_id, "Calibration")
     plan = []
-    for step in steps:
-        before = len(tracker.methods[user.id])
-        await server.handled(await act_on_bot(server, user, step), timeout=60)
-        plan.append(tracker.methods[user.id][before:])
-    server.on_call = None
+    delay, server.delay = server.delay, 0.0
+    try:
+        for step in steps:
+            before = len(tracker.methods[user.id])
+            update = await (act or act_on_bot)(server, user, step)
+            await server.handled(update, timeout=60)
+            seen = -1
+            while len(tracker.methods[user.id]) != seen:
+                seen = len(tracker.methods[user.id])
+                await asyncio.sleep(quiet)
+            plan.append(tracker.methods[user.id][before:])
+    finally:
+        server.delay = delay
+        server.on_call = None
     return plan
 
 
@@ -136,16 +157,29 @@ async def learn_calls(server: StandIn, steps: list[tuple[str, Any]]) -> list[lis
 class Load:
     updates: int = 0
     seconds: float = 0.0
+    # From the update leaving getUpdates (or its first webhook post) to the step's last
+    # Bot API call; and from the patient's tap (the update queued at the stand-in).
     latencies_ms: list[float] = field(default_factory=list)
+    from_tap_ms: list[float] = field(default_factory=list)
     calls: int = 0
     late: int = 0  # open loop: actions that had to wait for the previous reply
+    planned: int = 0  # closed loop: the taps the script has for all patients
+    update_ids: set[int] = field(default_factory=set)
 
     @property
     def rate(self) -> float:
         return self.updates / self.seconds if self.seconds else 0.0
 
+    @property
+    def capped(self) -> bool:
+        """The closed loop stopped at its time limit before every tap was made."""
+        return bool(self.planned) and self.updates < self.planned
+
     def percentiles(self) -> tuple[float, float, float]:
         return percentiles(self.latencies_ms)
+
+    def tap_percentiles(self) -> tuple[float, float, float]:
+        return percentiles(self.from_tap_ms)
 
 
 async def _step(
@@ -160,9 +194,11 @@ async def _step(
     target = tracker.counts[user.id] + calls
     update = await act(server, user, step)
     await tracker.until(user.id, target)
-    load.latencies_ms.append(
-        (tracker.last_at[user.id] - server.delivered_at[update["update_id"]]) * 1000
-    )
+    update_id = update["update_id"]
+    done = tracker.last_at[user.id]
+    load.latencies_ms.append((done - server.delivered_at[update_id]) * 1000)
+    load.from_tap_ms.append((done - server.queued_at[update_id]) * 1000)
+    load.update_ids.add(update_id)
     load.updates += 1
     load.calls += calls
 
@@ -174,17 +210,33 @@ async def closed_loop(
     plan: list[list[str]],
     patients: int,
     first_id: int,
+    *,
+    max_seconds: float | None = None,
+    script_for: Callable[[int], list[tuple[str, Any]]] | None = None,
+    think: float = 0.0,
 ) -> Load:
-    """Every patient walks the whole script, acting as soon as each reply is complete."""
+    """Every patient walks the whole script, acting as soon as each reply is complete
+    (or `think` seconds after it: reading the answer before the next tap).
+
+    With `max_seconds`, no patient starts a step after that many seconds (the steps
+    under way finish): a slow bot is measured on what it did by then. `script_for`
+    gives patient n their own steps (the same calls per step as `steps`)."""
     tracker = Tracker(server)
-    load = Load()
+    load = Load(planned=patients * len(steps))
+
+    started = time.perf_counter()
+    stop_at = started + max_seconds if max_seconds else float("inf")
 
     async def patient(number: int) -> None:
         user = User(first_id + number, f"Patient{number}")
-        for step, calls in zip(steps, plan, strict=True):
+        own = script_for(number) if script_for is not None else steps
+        for number, (step, calls) in enumerate(zip(own, plan, strict=True)):
+            if think and number:
+                await asyncio.sleep(think)
+            if time.perf_counter() >= stop_at:
+                return
             await _step(server, tracker, load, act, user, step, len(calls))
 
-    started = time.perf_counter()
     await asyncio.gather(*(patient(number) for number in range(patients)))
     load.seconds = time.perf_counter() - started
     server.on_call = None
@@ -202,6 +254,7 @@ async def open_loop(
     every: float,
     duration: float,
     seed: int = 7,
+    script_for: Callable[[int], list[tuple[str, Any]]] | None = None,
 ) -> Load:
     """`patients` at a time, each acting every `every` s on average, for `duration` s."""
     tracker = Tracker(server)
@@ -214,8 +267,10 @@ async def open_loop(
     async def seat(number: int) -> None:
         at = started + rng.uniform(0, every)
         while True:
-            user = User(next(next_id), f"Patient{number}")
-            for step, calls in zip(steps, plan, strict=True):
+            user_id = next(next_id)
+            user = User(user_id, f"Patient{number}")
+            own = script_for(user_id - first_id) if script_for is not None else steps
+            for step, calls in zip(own, plan, strict=True):
                 now = time.perf_counter()
                 if at >= stop_at:
                     return

@@ -62,16 +62,25 @@ async def opt_in_rate(url: str, count: int) -> float:
     """Plans per second made one by one the way an opt-in makes them."""
     await fresh_database(url)
     database = Database(url)
-    services = _services(database)
-    now = utc_now()
-    due, treated_on = _due_minute(now)
     started = time.perf_counter()
+    await opt_in(database, first_telegram_id=FIRST_PATIENT, count=count, now=utc_now())
+    seconds = time.perf_counter() - started
+    await database.dispose()
+    return count / seconds
+
+
+async def opt_in(database: Database, *, first_telegram_id: int, count: int, now: datetime) -> None:
+    """`count` patients opting in the way the bot's opt-in does it (the patient row,
+    `aftercare.start`, `nudges.queue_next`), day 1 due at the minute after `now`: a
+    `now` two minutes back makes them due at once."""
+    services = _services(database)
+    due, treated_on = _due_minute(now)
     for first in range(0, count, PER_TRANSACTION):
         async with database.transaction() as session:
             for number in range(first, min(first + PER_TRANSACTION, count)):
                 patient_id = await patients.upsert_patient(
                     session,
-                    telegram_id=FIRST_PATIENT + number,
+                    telegram_id=first_telegram_id + number,
                     first_name=f"Patient{number}",
                     last_name=None,
                     username=None,
@@ -87,9 +96,6 @@ async def opt_in_rate(url: str, count: int) -> float:
                     now=now,
                 )
                 await queue_next(session, services, plan, now, after_day=None)
-    seconds = time.perf_counter() - started
-    await database.dispose()
-    return count / seconds
 
 
 async def seed(url: str, count: int, *, now: datetime | None = None) -> Seeded:

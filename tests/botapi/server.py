@@ -768,6 +768,7 @@ class StandIn:
         text = plain_text(params["text"], params.get("parse_mode"))
         keyboard = _keyboard(params)
         if message.text == text and message.keyboard == keyboard:
+            self.call_counts["400 not modified"] += 1
             raise _ApiError(
                 400,
                 "Bad Request: message is not modified: specified new message "
