@@ -690,6 +690,7 @@ async def main() -> int:
     urls = dict(every[backend] for backend in args.backends)
     ids = Ids()
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     commit = measured_commit()
     _say(f"measuring {commit}; scenarios {', '.join(args.only)}; logs in {work}")
     rows: list[Row] = []
@@ -715,6 +716,9 @@ async def main() -> int:
             f"- machine: {machine()}",
             f"- command: `{command.strip()}` ({minutes:.1f} min)",
             f"- code measured: {commit}",
+            f"- load average (1 min) before the run {load_before:.2f}, after it "
+            f"{os.getloadavg()[0]:.2f}: anything else running on the machine shares its "
+            f"{os.cpu_count()} cores with the run",
             "- bot: `python -m bot run` (or `run --webhook`) as its own process, at its "
             "default settings, against the stand-in Bot API server "
             "(tests/botapi/server.py) that runs with the load generator in the "
