@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot
-from telegram.request import HTTPXRequest
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot
 
 from bot.dispatcher import Dispatcher
 from bot.housekeeping import housekeeping
+from bot.http import AiohttpRequest
+from bot.lanes import Lane, LaneLimiter
 from bot.processor import TransactionalUpdateProcessor
+from bot.results import Recorder
+from bot.sender import Sender
 from bot.settings import Settings
 from clinic.clock import Clock, utc_now
 from clinic.content import load_content
-from db import chat_migrations
+from db import chat_migrations, outbox
 from db.engine import Database
 from handlers import publish_commands, register
 from handlers.context import ClinicContext, Services, StaffChat
@@ -22,10 +25,10 @@ from handlers.notices import RENDERERS
 
 log = logging.getLogger(__name__)
 
-# Telegram asks bots to retry after a 429; the limiter waits `retry_after` this often.
-RATE_LIMIT_RETRIES = 3
 # How often the outbox is checked for due messages (updates that queue one wake it too).
 OUTBOX_TICK = timedelta(seconds=5)
+# Connections to the Bot API for sending; long polling has its own.
+CONNECTIONS = 64
 
 
 def build_application(
@@ -33,8 +36,10 @@ def build_application(
     *,
     clock: Clock = utc_now,
     outbox_tick: timedelta = OUTBOX_TICK,
+    http: type[AiohttpRequest] = AiohttpRequest,
 ) -> Application:  # type: ignore[type-arg]
-    """The real bot: handlers, database, scheduler; started by the runner or by tests."""
+    """The real bot: handlers, database, scheduler; started by the runner or by tests
+    (which pass their own `http`, one that checks no call starts inside a transaction)."""
     staff_chat_id = settings.clinic.staff_chat_id
     services = Services(
         content=load_content(settings.clinic.clinic_content_dir),
@@ -46,28 +51,38 @@ def build_application(
         staff_confirm=settings.clinic.booking_confirmation == "staff" and staff_chat_id is not None,
         keep_messages=timedelta(days=settings.clinic.message_log_retention_days),
     )
-    bot = ExtBot(
+    rate = settings.telegram.telegram_messages_per_second
+    limiter = LaneLimiter(rate)
+    requests = (http(CONNECTIONS), http(1))
+    bot: ExtBot[Lane] = ExtBot(
         token=settings.telegram.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram.telegram_api_base_url,
         # No Defaults(parse_mode=...): python-telegram-bot would then send parse_mode to
-        # methods that have none (sendContact). handlers.replies passes it where it belongs.
-        request=HTTPXRequest(connection_pool_size=64),
-        get_updates_request=HTTPXRequest(),
-        rate_limiter=_rate_limiter(settings.telegram.telegram_messages_per_second),
+        # methods that have none (sendContact). bot.sender passes it where it belongs.
+        request=requests[0],
+        get_updates_request=requests[1],
+        rate_limiter=limiter,
     )
-    dispatcher = Dispatcher(bot, services, RENDERERS)
+    recorder = Recorder(services, on_moved=lambda: dispatcher.wake())
+    sender = Sender(bot, recorder, clock)
+    dispatcher = Dispatcher(services, RENDERERS, sender, limiter, rate)
     application = (
         ApplicationBuilder()
         .bot(bot)
         .updater(None)  # bot.poller confirms updates only after they are committed
         .concurrent_updates(
-            TransactionalUpdateProcessor(services.database, clock, on_outbox=dispatcher.wake)
+            TransactionalUpdateProcessor(
+                services.database, clock, sender, on_outbox=dispatcher.wake
+            )
         )
         .context_types(ContextTypes(context=ClinicContext))
         .build()
     )
     application.bot_data["services"] = services
     application.bot_data["dispatcher"] = dispatcher
+    application.bot_data["sender"] = sender
+    application.bot_data["recorder"] = recorder
+    application.bot_data["requests"] = requests
     register(application)
     assert application.job_queue is not None
     application.job_queue.run_repeating(dispatcher.tick, interval=outbox_tick, first=0)
@@ -75,19 +90,6 @@ def build_application(
         housekeeping, interval=timedelta(hours=1), first=timedelta(minutes=1)
     )
     return application
-
-
-def _rate_limiter(messages_per_second: float) -> AIORateLimiter:
-    """One message every 1/rate seconds, without bursts: the limiter's default bucket
-    lets a full second's worth out at once after a quiet spell, which Telegram counts
-    as over the limit and answers with a 429 that halts every send for a second."""
-    if not messages_per_second:
-        return AIORateLimiter(overall_max_rate=0, max_retries=RATE_LIMIT_RETRIES)
-    return AIORateLimiter(
-        overall_max_rate=1,
-        overall_time_period=1 / messages_per_second,
-        max_retries=RATE_LIMIT_RETRIES,
-    )
 
 
 async def start_application(application: Application) -> None:  # type: ignore[type-arg]
@@ -109,6 +111,13 @@ async def start_application(application: Application) -> None:  # type: ignore[t
                 services.staff_chat.id,
                 services.staff_chat.id,
             )
+    if services.database.is_sqlite:
+        # SQLite serves one bot process: what an earlier run had claimed and not sent
+        # (it was killed) can go now instead of when its claim runs out.
+        async with services.database.transaction() as session:
+            released = await outbox.release_claims(session)
+        if released:
+            log.info("outbox rows left claimed by an earlier run released count=%s", released)
     await publish_commands(application.bot, services.content, services.staff_chat.id)
     await application.start()
 
@@ -117,8 +126,17 @@ async def stop_application(application: Application) -> None:  # type: ignore[ty
     """Stops the scheduler, waits for running handlers, closes connections."""
     services: Services = application.bot_data["services"]
     dispatcher: Dispatcher = application.bot_data["dispatcher"]
+    sender: Sender = application.bot_data["sender"]
+    recorder: Recorder = application.bot_data["recorder"]
     if application.running:
         await application.stop()
+    # Claim nothing more, send what was claimed, record what was sent.
     await dispatcher.close()
+    await sender.idle()
+    await recorder.close()
     await application.shutdown()
+    # python-telegram-bot closes its HTTP sessions only if it started: not when getMe
+    # failed at start.
+    for request in application.bot_data["requests"]:
+        await request.shutdown()
     await services.database.dispose()

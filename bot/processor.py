@@ -1,28 +1,49 @@
-"""Handles each update in one database transaction, one chat's updates in order."""
+"""Handles each update in one database transaction, then sends its replies.
+
+The update id is claimed, the patient and their flow state read, the handlers run,
+and the flow state, the message log and the replies (outbox rows) written, all in
+that one transaction: a crash at any point leaves either all of it or none. Only
+after the commit are the replies handed to the sender, which talks to Telegram while
+the database serves other updates. A repeated update id is skipped.
+
+One chat's updates are handled one after the other and their replies queued in that
+order; different chats run concurrently, up to what the database can take.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import event
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from clinic.clock import Clock
+from bot.lanes import Lane
+from bot.sender import LEASE, Delivery, Job, Sender
+from clinic.clock import Clock, utc_now
 from db.engine import Database
 from db.updates import claim_update
-from handlers.context import CURRENT_SCOPE, Outcome, UpdateScope, close_scope, open_scope
+from handlers.context import (
+    CURRENT_SCOPE,
+    ButtonAnswer,
+    Outcome,
+    UpdateScope,
+    close_scope,
+    open_scope,
+)
 
 log = logging.getLogger(__name__)
 
 
 class RetryLater(Exception):
-    """The update was rolled back because Telegram or the network failed; fetch it again."""
+    """The update was rolled back because the database failed; fetch it again."""
 
 
 @dataclass
@@ -40,18 +61,11 @@ def _chat_key(update: Update) -> int | None:
 
 
 class TransactionalUpdateProcessor(BaseUpdateProcessor):
-    """Runs handlers inside one transaction per update, and keeps each chat's order.
-
-    The update id is claimed, the patient and their flow state read, the handlers run,
-    and the flow state and message log written, all in that one transaction: a crash
-    at any point leaves either all of it or none. A repeated update id is skipped.
-    Different chats run concurrently, up to what the database can take.
-    """
-
     def __init__(
         self,
         database: Database,
         clock: Clock,
+        sender: Sender,
         max_concurrent_updates: int = 512,
         *,
         on_outbox: Callable[[], None] | None = None,
@@ -59,9 +73,11 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._database = database
         self._clock = clock
+        self._sender = sender
         # Called after a commit that queued messages due now.
         self._on_outbox = on_outbox
         self._chats: dict[int, _ChatLock] = {}
+        self._statements = _StatementCounter(database)
 
     async def initialize(self) -> None:
         pass
@@ -90,22 +106,30 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
             await coroutine
             return
         started = time.perf_counter()
-        async with self._chat_turn(_chat_key(update)):
-            outcome = await self._run(update, coroutine)
+        with self._statements.counting() as statements:
+            async with self._chat_turn(_chat_key(update)):
+                outcome, scope = await self._run(update, coroutine)
+                # Queued while the chat's turn is held: its replies keep their order.
+                self._send_replies(update, scope)
+        if scope is not None and scope.wake_dispatcher and self._on_outbox is not None:
+            self._on_outbox()
         log.info(
-            "update %s update_id=%s ms=%.1f",
+            "update %s update_id=%s ms=%.1f statements=%s",
             outcome.value,
             update.update_id,
             (time.perf_counter() - started) * 1000,
+            statements.count,
         )
 
-    async def _run(self, update: Update, coroutine: Awaitable[Any]) -> Outcome:
+    async def _run(
+        self, update: Update, coroutine: Awaitable[Any]
+    ) -> tuple[Outcome, UpdateScope | None]:
         scope: UpdateScope | None = None
         try:
             async with self._database.transaction() as session:
                 now = self._clock()
                 if not await claim_update(session, update_id=update.update_id, now=now):
-                    return Outcome.DUPLICATE  # by us before a crash, or by a twin
+                    return Outcome.DUPLICATE, None  # by us before a crash, or by a twin
                 scope = await open_scope(session, update, now)
                 token = CURRENT_SCOPE.set(scope)
                 try:
@@ -114,7 +138,7 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
                     CURRENT_SCOPE.reset(token)
                 if scope.outcome is not Outcome.DONE:
                     raise _RollBack
-                await close_scope(scope)
+                scope.reply_ids = await close_scope(scope, claimed_until=utc_now() + LEASE)
         except _RollBack:
             pass
         finally:
@@ -122,24 +146,74 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
                 coroutine.close()  # never started: say so rather than warn at exit
         assert scope is not None  # committed, or rolled back on a handler's outcome
         if scope.outcome is Outcome.DONE:
-            if scope.wake_dispatcher and self._on_outbox is not None:
-                self._on_outbox()
-            return Outcome.DONE
+            return Outcome.DONE, scope
         if scope.outcome is Outcome.RETRY:
             raise RetryLater(update.update_id)
-        await self._record_failure(update, scope)
-        return Outcome.FAILED
+        return Outcome.FAILED, await self._record_failure(update, scope)
 
-    async def _record_failure(self, update: Update, failed: UpdateScope) -> None:
-        """Keeps the conversation (what came in, the apology that went out) and marks the
+    async def _record_failure(self, update: Update, failed: UpdateScope) -> UpdateScope:
+        """Keeps the conversation (what came in, the apology that goes out) and marks the
         update handled, without any of the failed handler's changes."""
         async with self._database.transaction() as session:
             await claim_update(session, update_id=update.update_id, now=failed.now)
             # The flow state is read afresh, as it was before the failed handler ran.
             scope = await open_scope(session, update, failed.now)
-            scope.log = failed.log
-            await close_scope(scope)
+            scope.log, scope.replies, scope.button = failed.log, failed.replies, failed.button
+            scope.reply_ids = await close_scope(scope, claimed_until=utc_now() + LEASE)
+        return scope
+
+    def _send_replies(self, update: Update, scope: UpdateScope | None) -> None:
+        if scope is None or scope.chat_id is None:
+            return
+        jobs: list[Job] = []
+        query = update.callback_query
+        if query is not None:
+            # Every press is answered, whatever the handlers did: no button keeps spinning.
+            jobs.append(scope.button or ButtonAnswer(query.id, None))
+        deadline = time.monotonic() + LEASE.total_seconds()
+        jobs += [
+            Delivery(
+                row_id=row_id,
+                kind="reply",
+                chat_id=scope.chat_id,
+                patient_id=scope.patient_id,
+                message=message,
+                lane=Lane.REPLY,
+                attempts=0,
+                deadline=deadline,
+            )
+            for row_id, message in zip(scope.reply_ids, scope.replies, strict=True)
+        ]
+        if jobs:
+            self._sender.submit(scope.chat_id, jobs)
 
 
 class _RollBack(Exception):
     """Leaves the transaction block so that it rolls back."""
+
+
+@dataclass
+class _Count:
+    count: int = 0
+
+
+class _StatementCounter:
+    """Counts the SQL statements each update runs, for the log line (and benchmarks)."""
+
+    def __init__(self, database: Database) -> None:
+        self._current: ContextVar[_Count | None] = ContextVar("statements", default=None)
+        event.listen(database.engine.sync_engine, "before_cursor_execute", self._executed)
+
+    def _executed(self, *_args: Any) -> None:
+        count = self._current.get()
+        if count is not None:
+            count.count += 1
+
+    @contextmanager
+    def counting(self) -> Iterator[_Count]:
+        count = _Count()
+        token = self._current.set(count)
+        try:
+            yield count
+        finally:
+            self._current.reset(token)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic.aftercare import Laser
@@ -199,11 +200,38 @@ async def change_time(session: AsyncSession, *, plan_id: int, send_at: time) -> 
     return plan
 
 
-async def nudged(session: AsyncSession, *, plan_id: int, day: int) -> None:
-    """Telegram took (or gave up on) the message of `day`: it is never sent again."""
+async def nudged(session: AsyncSession, *, days: Mapping[int, int]) -> None:
+    """Telegram took (or gave up on) each plan's message of that day (plan id -> day):
+    it is never sent again. One statement for all of them."""
+    if not days:
+        return
+    table: Table = AftercarePlan.__table__  # type: ignore[assignment]
     await session.execute(
-        update(AftercarePlan).where(AftercarePlan.id == plan_id).values(last_nudge_day=day)
+        update(table)
+        .where(table.c.id == bindparam("plan_id"))
+        .values(last_nudge_day=bindparam("day")),
+        [{"plan_id": plan_id, "day": day} for plan_id, day in days.items()],
     )
+
+
+async def sending_times(session: AsyncSession, *, plan_ids: Sequence[int]) -> dict[int, time]:
+    """The time of day of each of these plans that is still sending (active)."""
+    rows = await session.execute(
+        select(AftercarePlan.id, AftercarePlan.send_at).where(
+            AftercarePlan.id.in_(plan_ids), AftercarePlan.status == "active"
+        )
+    )
+    return {plan_id: send_at for plan_id, send_at in rows if send_at is not None}
+
+
+async def complete(session: AsyncSession, *, plan_ids: Sequence[int], now: datetime) -> None:
+    """Plans whose last message went out: completed (they have nothing pending)."""
+    if plan_ids:
+        await session.execute(
+            update(AftercarePlan)
+            .where(AftercarePlan.id.in_(plan_ids), AftercarePlan.status == "active")
+            .values(status="completed", ended_at=now)
+        )
 
 
 async def record_checkin(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -18,6 +20,28 @@ from sqlalchemy.ext.asyncio import (
 
 POOL_SIZE = 10
 MAX_OVERFLOW = 10
+
+
+@dataclass
+class _Open:
+    """Marks a transaction as open for the task that opened it and the tasks it starts."""
+
+    open: bool = True
+
+
+_TRANSACTION: ContextVar[_Open | None] = ContextVar("clinic_transaction", default=None)
+
+
+def in_transaction() -> bool:
+    """Whether the running task holds a database transaction open right now.
+
+    No Bot API call may be made then: a transaction waiting on the network holds
+    SQLite's single writer, or PostgreSQL's connection and row locks, for everyone.
+    A task started inside a transaction inherits the mark, which turns false once that
+    transaction ends.
+    """
+    current = _TRANSACTION.get()
+    return current is not None and current.open
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -74,7 +98,13 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Commits when the block ends normally, rolls back when it raises."""
         async with self._gate, self.sessions() as session, session.begin():
-            yield session
+            mark = _Open()
+            token = _TRANSACTION.set(mark)
+            try:
+                yield session
+            finally:
+                mark.open = False
+                _TRANSACTION.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import FlowState
+from db.dialect import upsert_insert
+from db.models import FlowState, Patient
+from db.patients import upsert_patient
 
 
 @dataclass
@@ -20,6 +22,10 @@ class Flow:
     name: str | None = None
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # As read from the database (None: no row yet), to write only what changed.
+    _stored: tuple[str | None, str | None, dict[str, Any]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def go(self, name: str | None, step: str | None = None, /, **data: Any) -> None:
         """Moves to a step, keeping the answers when staying in the same flow."""
@@ -31,25 +37,104 @@ class Flow:
     def reset(self) -> None:
         self.go(None)
 
+    @property
+    def changed(self) -> bool:
+        stored = self._stored or (None, None, {})
+        return (self.name, self.step, self.data) != stored
 
-async def load_flow(session: AsyncSession, *, patient_id: int) -> Flow:
-    """Reads the flow state, locking the row so a second process waits its turn."""
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who sent an update, as Telegram describes them."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+async def open_conversation(
+    session: AsyncSession, *, visitor: Visitor, now: datetime
+) -> tuple[int, Flow]:
+    """The patient's id and flow state, in one round trip for a patient we know.
+
+    The patient row is locked (PostgreSQL) so that a second process handling the same
+    patient waits its turn. Telegram's names are written only when they changed, and a
+    patient who writes to us is reachable again even if they had blocked the bot.
+    """
     row = (
         await session.execute(
-            select(FlowState).where(FlowState.patient_id == patient_id).with_for_update()
+            select(
+                Patient.id,
+                Patient.first_name,
+                Patient.last_name,
+                Patient.username,
+                Patient.language_code,
+                Patient.reachable,
+                FlowState.flow,
+                FlowState.step,
+                FlowState.data,
+                FlowState.patient_id.label("has_flow"),
+            )
+            .outerjoin(FlowState, FlowState.patient_id == Patient.id)
+            .where(Patient.telegram_id == visitor.telegram_id)
+            .with_for_update(of=Patient)
         )
-    ).scalar_one_or_none()
+    ).first()
     if row is None:
-        return Flow()
-    return Flow(name=row.flow, step=row.step, data=copy.deepcopy(row.data or {}))
+        patient_id = await upsert_patient(
+            session,
+            telegram_id=visitor.telegram_id,
+            first_name=visitor.first_name,
+            last_name=visitor.last_name,
+            username=visitor.username,
+            language_code=visitor.language_code,
+            now=now,
+        )
+        return patient_id, Flow()
+    names = (visitor.first_name, visitor.last_name, visitor.username, visitor.language_code)
+    if (row.first_name, row.last_name, row.username, row.language_code) != names or not (
+        row.reachable
+    ):
+        await session.execute(
+            update(Patient)
+            .where(Patient.id == row.id)
+            .values(
+                first_name=visitor.first_name,
+                last_name=visitor.last_name,
+                username=visitor.username,
+                language_code=visitor.language_code,
+                reachable=True,
+            )
+        )
+    if row.has_flow is None:
+        return row.id, Flow()
+    data = dict(row.data or {})
+    flow = Flow(row.flow, row.step, data, _stored=(row.flow, row.step, copy.deepcopy(data)))
+    return row.id, flow
 
 
 async def save_flow(session: AsyncSession, *, patient_id: int, flow: Flow, now: datetime) -> None:
-    row = await session.get(FlowState, patient_id)
-    if row is None:
-        row = FlowState(patient_id=patient_id)
-        session.add(row)
-    if (row.flow, row.step, row.data) == (flow.name, flow.step, flow.data):
+    """Writes the flow state if the update changed it (one statement)."""
+    if not flow.changed:
         return
-    row.flow, row.step, row.data = flow.name, flow.step, copy.deepcopy(flow.data)
-    row.updated_at = now
+    values = {"flow": flow.name, "step": flow.step, "data": flow.data, "updated_at": now}
+    insert = upsert_insert(session, FlowState).values(patient_id=patient_id, **values)
+    await session.execute(insert.on_conflict_do_update(index_elements=["patient_id"], set_=values))
+    flow._stored = (flow.name, flow.step, copy.deepcopy(flow.data))
+
+
+async def load_flow(session: AsyncSession, *, patient_id: int) -> Flow:
+    """The flow state alone (for a failed update's record, where the patient is known)."""
+    row = (
+        await session.execute(
+            select(FlowState.flow, FlowState.step, FlowState.data).where(
+                FlowState.patient_id == patient_id
+            )
+        )
+    ).first()
+    if row is None:
+        return Flow()
+    data = dict(row.data or {})
+    return Flow(row.flow, row.step, data, _stored=(row.flow, row.step, copy.deepcopy(data)))

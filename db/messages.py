@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import MessageLog
+
+_TABLE: Table = MessageLog.__table__  # type: ignore[assignment]
 
 
 class Direction(StrEnum):
@@ -28,19 +30,22 @@ class LogEntry:
     update_id: int | None = None
 
 
-def add_to_log(session: AsyncSession, *, patient_id: int, entries: Iterable[LogEntry]) -> None:
-    session.add_all(
-        MessageLog(
-            patient_id=patient_id,
-            direction=entry.direction.value,
-            kind=entry.kind,
-            text=entry.text,
-            telegram_message_id=entry.telegram_message_id,
-            update_id=entry.update_id,
-            at=entry.at,
-        )
-        for entry in entries
-    )
+async def add_to_log(session: AsyncSession, *, entries: Iterable[tuple[int, LogEntry]]) -> None:
+    """Appends (patient id, entry) pairs in one statement, without reading ids back."""
+    rows = [
+        {
+            "patient_id": patient_id,
+            "direction": entry.direction.value,
+            "kind": entry.kind,
+            "text": entry.text,
+            "telegram_message_id": entry.telegram_message_id,
+            "update_id": entry.update_id,
+            "at": entry.at,
+        }
+        for patient_id, entry in entries
+    ]
+    if rows:
+        await session.execute(insert(_TABLE), rows)
 
 
 async def recent(session: AsyncSession, *, patient_id: int, limit: int) -> list[LogEntry]:

@@ -165,11 +165,14 @@ class Appointment(Base):
 
 
 class OutboxMessage(Base):
-    """A message to send at a time: reminders, nudges, notices to the staff group.
+    """A message to send: a reply to a patient's step, or one due at a time (reminders,
+    nudges, notices to the staff group).
 
-    The dispatcher sends due rows and marks each sent in the same transaction that
-    locked it, so a restart neither loses nor repeats one; cancelling an appointment
-    cancels its pending rows in the cancelling transaction.
+    A row is written in the transaction that decided it, so a crash never loses it.
+    Whoever sends it first claims it for a while (`claimed_until`, a lease), sends it
+    outside any transaction, and records the result afterwards; a row whose lease ran
+    out (its process died) is claimed and sent again. Cancelling an appointment cancels
+    its pending rows in the cancelling transaction.
     """
 
     __tablename__ = "outbox"
@@ -187,7 +190,7 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # What to render (a reminder, a staff card, ...); the renderer reads the rows it needs.
+    # What to render (a reminder, a staff card, ...; `reply` rows carry the message).
     kind: Mapped[str] = mapped_column(String(32))
     chat_id: Mapped[int] = mapped_column(BigInteger)
     # Set for messages to a patient: they stop when the patient blocks the bot.
@@ -201,6 +204,8 @@ class OutboxMessage(Base):
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A process is sending the row until then; nobody else claims it before.
+    claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]

@@ -1,23 +1,35 @@
-"""The outbox: messages due at a time, sent by the dispatcher, cancelled with their cause."""
+"""The outbox: every message the bot sends, written in the transaction that decided it.
+
+Two kinds of rows: `reply` rows carry a patient's (or staff member's) reply ready to
+send, claimed at once by the process that handled the update; the others are due at a
+time and rendered from the database when claimed (reminders, nudges, staff cards).
+A claim is a lease: the claiming process sends the row outside any transaction and
+records the result in a later one; if it dies, the lease runs out and any process
+claims the row again. Results are recorded in bulk, one statement per kind of result.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage, Patient
 
 # Telegram's answers are kept short in last_error: an id-free reason, never message text.
 _ERROR_LENGTH = 200
+# A row of this kind carries its message in `payload` (see handlers.outgoing).
+REPLY = "reply"
+_TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
 class Due:
-    """A row to send, as the dispatcher needs it."""
+    """A claimed row, as the dispatcher needs it to render and send."""
 
     id: int
     kind: str
@@ -57,6 +69,62 @@ def enqueue(
     )
 
 
+async def enqueue_many(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Queues many rows in one statement (no ids read back): keys as `enqueue` takes."""
+    if rows:
+        await session.execute(
+            insert(_TABLE),
+            [
+                {
+                    "kind": row["kind"],
+                    "chat_id": row["chat_id"],
+                    "patient_id": row.get("patient_id"),
+                    "appointment_id": row.get("appointment_id"),
+                    "plan_id": row.get("plan_id"),
+                    "payload": row.get("payload") or {},
+                    "due_at": row["due_at"],
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": row["now"],
+                }
+                for row in rows
+            ],
+        )
+
+
+async def add_replies(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    patient_id: int | None,
+    payloads: Sequence[dict[str, Any]],
+    now: datetime,
+    claimed_until: datetime,
+) -> list[int]:
+    """Writes an update's replies, already claimed by the process that will send them
+    right after the commit; returns their ids in order."""
+    if not payloads:
+        return []
+    result = await session.execute(
+        insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "kind": REPLY,
+                "chat_id": chat_id,
+                "patient_id": patient_id,
+                "payload": payload,
+                "due_at": now,
+                "status": "pending",
+                "attempts": 0,
+                "claimed_until": claimed_until,
+                "created_at": now,
+            }
+            for payload in payloads
+        ],
+    )
+    return [row_id for (row_id,) in result]
+
+
 async def cancel_pending(
     session: AsyncSession,
     *,
@@ -65,8 +133,14 @@ async def cancel_pending(
     plan_id: int | None = None,
     kinds: tuple[str, ...] | None = None,
 ) -> int:
-    """Cancels pending rows of an appointment, a patient or a plan; returns how many."""
-    query = update(OutboxMessage).where(OutboxMessage.status == "pending")
+    """Cancels pending rows of an appointment, a patient or a plan; returns how many.
+
+    A row being sent at this moment may still go out; its settler checks the state
+    it settles (a nudge queues no next day for a stopped plan).
+    """
+    query = update(OutboxMessage).where(
+        OutboxMessage.status == "pending", OutboxMessage.kind != REPLY
+    )
     if appointment_id is not None:
         query = query.where(OutboxMessage.appointment_id == appointment_id)
     if plan_id is not None:
@@ -79,89 +153,172 @@ async def cancel_pending(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def due_chats(session: AsyncSession, *, now: datetime, limit: int) -> list[tuple[int, int]]:
-    """(row id, chat id) of due rows, oldest first; read without locking."""
-    rows = await session.execute(
-        select(OutboxMessage.id, OutboxMessage.chat_id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now)
-        .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    return [(row_id, chat_id) for row_id, chat_id in rows]
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease_now: datetime,
+    claimed_until: datetime,
+    private: int,
+    groups: int,
+) -> tuple[list[Due], list[int]]:
+    """Claims due rows, oldest first: up to `private` to private chats and `groups` to
+    groups (Telegram paces those separately). Returns the rows to send, and the ids of
+    rows to patients who blocked the bot, cancelled here.
 
-
-async def take(session: AsyncSession, *, row_id: int, now: datetime) -> Due | None:
-    """Locks one due row for sending; None if sent, cancelled or held by another process.
-
-    SKIP LOCKED (PostgreSQL) lets a second bot process pass over a row the first is
-    sending instead of waiting and sending it again; SQLite ignores it, and its
-    transactions never overlap anyway. The row stays locked until the transaction that
-    records the send commits.
+    `now` is the clinic's clock (what is due); `lease_now` is real time (whose lease
+    ran out). SKIP LOCKED (PostgreSQL) lets two processes claim side by side without
+    waiting for each other or taking the same row; SQLite runs one writer at a time.
     """
-    row = (
-        await session.scalars(
-            select(OutboxMessage)
+    claimed: list[Due] = []
+    unreachable: list[int] = []
+    for limit, to_groups in ((private, False), (groups, True)):
+        if limit <= 0:
+            continue
+        query = (
+            select(
+                OutboxMessage.id,
+                OutboxMessage.kind,
+                OutboxMessage.chat_id,
+                OutboxMessage.patient_id,
+                OutboxMessage.appointment_id,
+                OutboxMessage.plan_id,
+                OutboxMessage.payload,
+                OutboxMessage.attempts,
+                Patient.reachable,
+            )
+            .outerjoin(Patient, Patient.id == OutboxMessage.patient_id)
             .where(
-                OutboxMessage.id == row_id,
                 OutboxMessage.status == "pending",
                 OutboxMessage.due_at <= now,
+                or_(
+                    OutboxMessage.claimed_until.is_(None),
+                    OutboxMessage.claimed_until <= lease_now,
+                ),
+                OutboxMessage.chat_id < 0 if to_groups else OutboxMessage.chat_id > 0,
             )
-            .with_for_update(skip_locked=True)
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(of=OutboxMessage, skip_locked=True)
         )
-    ).one_or_none()
-    if row is None:
-        return None
-    return Due(
-        id=row.id,
-        kind=row.kind,
-        chat_id=row.chat_id,
-        patient_id=row.patient_id,
-        appointment_id=row.appointment_id,
-        plan_id=row.plan_id,
-        payload=dict(row.payload or {}),
-        attempts=row.attempts,
+        for row in await session.execute(query):
+            if row.patient_id is not None and not row.reachable:
+                unreachable.append(row.id)
+                continue
+            claimed.append(
+                Due(
+                    id=row.id,
+                    kind=row.kind,
+                    chat_id=row.chat_id,
+                    patient_id=row.patient_id,
+                    appointment_id=row.appointment_id,
+                    plan_id=row.plan_id,
+                    payload=dict(row.payload or {}),
+                    attempts=row.attempts,
+                )
+            )
+    if claimed:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([due.id for due in claimed]))
+            .values(claimed_until=claimed_until)
+        )
+    await mark_cancelled(session, row_ids=unreachable)
+    return claimed, unreachable
+
+
+async def mark_sent(session: AsyncSession, *, sent: Sequence[tuple[int, datetime]]) -> None:
+    """Telegram took these rows (id, when). Replies are deleted: the message log has
+    what the patient was told, and a document (their data export, say) is kept
+    nowhere; the others stay, marked sent, to answer "did it go out?"."""
+    if not sent:
+        return
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.in_([row_id for row_id, _ in sent]), OutboxMessage.kind == REPLY
+        )
+    )
+    await session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == bindparam("row_id"))
+        .values(
+            status="sent",
+            sent_at=bindparam("at"),
+            claimed_until=None,
+            attempts=_TABLE.c.attempts + 1,
+        ),
+        [{"row_id": row_id, "at": at} for row_id, at in sent],
     )
 
 
-async def mark_sent(session: AsyncSession, *, row_id: int, now: datetime) -> None:
+async def mark_cancelled(session: AsyncSession, *, row_ids: Sequence[int]) -> None:
+    if row_ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids))
+            .values(status="cancelled", claimed_until=None)
+        )
+
+
+@dataclass(frozen=True)
+class Retry:
+    row_id: int
+    due_at: datetime
+    error: str
+    # A 429 is Telegram asking to wait, not a failed attempt.
+    count_attempt: bool
+
+
+async def retry_later(session: AsyncSession, *, retries: Sequence[Retry]) -> None:
+    """Puts rows back, unclaimed, to be sent again when due (one statement)."""
+    if not retries:
+        return
     await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+        update(_TABLE)
+        .where(_TABLE.c.id == bindparam("row_id"))
+        .values(
+            due_at=bindparam("new_due_at"),
+            last_error=bindparam("error"),
+            attempts=_TABLE.c.attempts + bindparam("counted"),
+            claimed_until=None,
+        ),
+        [
+            {
+                "row_id": retry.row_id,
+                "new_due_at": retry.due_at,
+                "error": retry.error[:_ERROR_LENGTH],
+                "counted": int(retry.count_attempt),
+            }
+            for retry in retries
+        ],
     )
 
 
-async def mark_cancelled(session: AsyncSession, *, row_id: int) -> None:
+async def mark_failed(session: AsyncSession, *, failures: Sequence[tuple[int, str]]) -> None:
+    """(row id, reason) pairs given up on for good; they stay to be read."""
+    if not failures:
+        return
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row_id).values(status="cancelled")
-    )
-
-
-async def retry_at(
-    session: AsyncSession, *, row_id: int, due_at: datetime, error: str, count_attempt: bool
-) -> None:
-    """Puts a row back for later; a 429 does not count as a failed attempt."""
-    values: dict[str, Any] = {"due_at": due_at, "last_error": error[:_ERROR_LENGTH]}
-    if count_attempt:
-        values["attempts"] = OutboxMessage.attempts + 1
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
-
-
-async def mark_failed(session: AsyncSession, *, row_id: int, error: str) -> None:
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
+        update(_TABLE)
+        .where(_TABLE.c.id == bindparam("row_id"))
         .values(
             status="failed",
-            last_error=error[:_ERROR_LENGTH],
-            attempts=OutboxMessage.attempts + 1,
-        )
+            last_error=bindparam("error"),
+            attempts=_TABLE.c.attempts + 1,
+            claimed_until=None,
+        ),
+        [{"row_id": row_id, "error": error[:_ERROR_LENGTH]} for row_id, error in failures],
     )
 
 
-async def is_reachable(session: AsyncSession, *, patient_id: int) -> bool:
-    reachable = await session.scalar(select(Patient.reachable).where(Patient.id == patient_id))
-    return bool(reachable)
+async def release_claims(session: AsyncSession) -> int:
+    """Frees every claim: for a process starting on SQLite, which is the only one."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.claimed_until.is_not(None))
+        .values(claimed_until=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def forget_finished(session: AsyncSession, *, before: datetime) -> int:

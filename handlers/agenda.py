@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 from datetime import date, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, filters
 
 from clinic.aftercare import local_date
@@ -25,7 +24,7 @@ from db.appointments import AppointmentView
 from handlers.callbacks import STAFF_OPEN
 from handlers.context import ClinicContext
 from handlers.notices import patient_name, prescreen_line
-from handlers.replies import send
+from handlers.replies import send, send_document
 from handlers.staff import staff_only
 
 # What an agenda lists: the times that are held or were kept.
@@ -133,21 +132,17 @@ async def export(update: Update, context: ClinicContext) -> None:
         )
         for appointment in found
     ]
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_document(
-        chat.id,
-        InputFile(
-            appointments_csv(rows, zone),
-            filename=f"appointments-{first.isoformat()}-to-{last.isoformat()}.csv",
-        ),
-        caption=context.text(
+    await send_document(
+        update,
+        context,
+        f"appointments-{first.isoformat()}-to-{last.isoformat()}.csv",
+        appointments_csv(rows, zone),
+        context.text(
             "agenda.export_caption",
             count=str(len(rows)),
             first=first.isoformat(),
             last=last.isoformat(),
         ),
-        parse_mode=ParseMode.HTML,
     )
 
 

@@ -15,21 +15,30 @@ from telegram.ext import CallbackContext, ExtBot
 
 from clinic.clock import Clock
 from clinic.content import Content
+from db import outbox
 from db.engine import Database
-from db.flow_states import Flow, load_flow, save_flow
+from db.flow_states import Flow, Visitor, open_conversation, save_flow
 from db.messages import Direction, LogEntry, add_to_log
-from db.patients import upsert_patient
 from handlers.inbound import describe
+from handlers.outgoing import Outgoing
 
 
 class Outcome(enum.Enum):
     DONE = "done"
     # A bug in a handler: its changes are rolled back, the update counts as handled.
     FAILED = "failed"
-    # Telegram or the network failed: roll back and let the update come again.
+    # The database failed: roll back and let the update come again.
     RETRY = "retry"
     # The update id was handled before; nothing ran.
     DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class ButtonAnswer:
+    """The answer to a pressed button: stops its spinner, maybe with a short notice."""
+
+    query_id: str
+    text: str | None
 
 
 @dataclass
@@ -39,11 +48,17 @@ class UpdateScope:
     session: AsyncSession
     update_id: int
     now: datetime
+    # The chat the update came from, where replies go.
+    chat_id: int | None = None
     patient_id: int | None = None
     flow: Flow = field(default_factory=Flow)
     log: list[LogEntry] = field(default_factory=list)
+    # What the handlers said back, in order; sent once the transaction committed.
+    replies: list[Outgoing] = field(default_factory=list)
+    # Their outbox rows, once written.
+    reply_ids: list[int] = field(default_factory=list)
+    button: ButtonAnswer | None = None
     outcome: Outcome = Outcome.DONE
-    button_answered: bool = False
     # Set when the update queued a message that is due now: the dispatcher then sends
     # it right after the commit instead of at its next tick.
     wake_dispatcher: bool = False
@@ -88,21 +103,25 @@ def _private_patient(update: Update) -> bool:
 
 async def open_scope(session: AsyncSession, update: Update, now: datetime) -> UpdateScope:
     """Loads the patient and their flow, and logs what they sent."""
-    scope = UpdateScope(session=session, update_id=update.update_id, now=now)
+    chat = update.effective_chat
+    scope = UpdateScope(
+        session=session,
+        update_id=update.update_id,
+        now=now,
+        chat_id=chat.id if chat is not None else None,
+    )
     if not _private_patient(update):
         return scope
     user = update.effective_user
     assert user is not None
-    scope.patient_id = await upsert_patient(
-        session,
+    visitor = Visitor(
         telegram_id=user.id,
         first_name=user.first_name,
         last_name=user.last_name,
         username=user.username,
         language_code=user.language_code,
-        now=now,
     )
-    scope.flow = await load_flow(session, patient_id=scope.patient_id)
+    scope.patient_id, scope.flow = await open_conversation(session, visitor=visitor, now=now)
     kind, text, message_id = describe(update)
     scope.log.append(
         LogEntry(
@@ -117,15 +136,33 @@ async def open_scope(session: AsyncSession, update: Update, now: datetime) -> Up
     return scope
 
 
-async def close_scope(scope: UpdateScope) -> None:
-    """Writes the flow state and the message log in the update's transaction."""
-    if scope.patient_id is None:
-        return
-    await save_flow(scope.session, patient_id=scope.patient_id, flow=scope.flow, now=scope.now)
-    add_to_log(scope.session, patient_id=scope.patient_id, entries=scope.log)
+async def close_scope(scope: UpdateScope, *, claimed_until: datetime) -> list[int]:
+    """Writes the flow state, the message log and the replies in the update's
+    transaction; returns the replies' outbox ids, claimed until `claimed_until` by the
+    process that sends them after the commit."""
+    if scope.patient_id is not None:
+        await save_flow(scope.session, patient_id=scope.patient_id, flow=scope.flow, now=scope.now)
+        said = [
+            LogEntry(Direction.OUT, reply.log_kind, reply.log_text, scope.now)
+            for reply in scope.replies
+        ]
+        await add_to_log(
+            scope.session,
+            entries=[(scope.patient_id, entry) for entry in (*scope.log, *said)],
+        )
+    if not scope.replies or scope.chat_id is None:
+        return []
+    return await outbox.add_replies(
+        scope.session,
+        chat_id=scope.chat_id,
+        patient_id=scope.patient_id,
+        payloads=[reply.to_payload() for reply in scope.replies],
+        now=scope.now,
+        claimed_until=claimed_until,
+    )
 
 
-class ClinicContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+class ClinicContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """CallbackContext with typed access to the services and the update's scope."""
 
     @property

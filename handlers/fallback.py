@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SQLInterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -14,7 +16,6 @@ from telegram.ext import (
     filters,
 )
 
-from db.patients import set_reachable
 from handlers.context import CURRENT_SCOPE, ClinicContext, Outcome
 from handlers.navigation import back_to_menu, reshow_current_step
 from handlers.replies import answer_button, send
@@ -56,30 +57,21 @@ async def old_button(update: Update, context: ClinicContext) -> None:
 
 
 async def on_error(update: object, context: ClinicContext) -> None:
-    """Rolls the update back; apologises for our bugs, retries Telegram's hiccups."""
+    """Rolls the update back; apologises for our bugs, retries when the database failed.
+
+    Handlers never call Telegram (their replies are sent after the commit), so an error
+    here is either the database going away, which the update waits out, or a bug.
+    """
     error = context.error
     scope = CURRENT_SCOPE.get()
     update_id = update.update_id if isinstance(update, Update) else None
     if scope is None:
         log.error("error outside an update update_id=%s", update_id, exc_info=error)
         return
-    if isinstance(error, Forbidden):
-        # The patient blocked the bot mid-conversation: nothing to send, nothing to retry.
-        if isinstance(update, Update) and update.effective_user:
-            await set_reachable(
-                scope.session,
-                telegram_id=update.effective_user.id,
-                reachable=False,
-                now=scope.now,
-            )
-        log.info("patient unreachable update_id=%s", update_id)
-        return
-    # BadRequest is a NetworkError subclass in python-telegram-bot, but it is our bug.
-    transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
-    if transient or isinstance(error, RetryAfter):
+    if _database_unavailable(error):
         scope.outcome = Outcome.RETRY
         log.warning(
-            "telegram unavailable, update will be retried update_id=%s error=%s",
+            "database unavailable, update will be retried update_id=%s error=%s",
             update_id,
             type(error).__name__,
         )
@@ -87,16 +79,22 @@ async def on_error(update: object, context: ClinicContext) -> None:
         raise ApplicationHandlerStop
     scope.outcome = Outcome.FAILED
     log.error("handler failed update_id=%s", update_id, exc_info=error)
+    # Whatever the failed handler meant to say is dropped with its changes.
+    scope.replies.clear()
     if (
         isinstance(update, Update)
         and update.effective_chat
         and update.effective_chat.type == "private"
     ):
-        try:
-            await send(update, context, context.text("fallback.error"), back_to_menu(context))
-        except TelegramError:
-            log.warning("could not send the apology update_id=%s", update_id)
+        await send(update, context, context.text("fallback.error"), back_to_menu(context))
     raise ApplicationHandlerStop
+
+
+def _database_unavailable(error: BaseException | None) -> bool:
+    """A lost connection, a restart, a full pool: not a reason to drop the update."""
+    if isinstance(error, OperationalError | SQLInterfaceError | PoolTimeout | OSError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,21 +36,7 @@ from handlers.callbacks import (
     THERE,
 )
 from handlers.context import ClinicContext, Services
-
-AfterSend = Callable[[AsyncSession], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One Telegram message: text with buttons, or a document with the text as caption."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None = None
-    document: tuple[str, bytes] | None = None  # (file name, content)
-    # Runs in the sending transaction once the row is done with: sent, or given up on
-    # for good (not when it waits to be retried). Aftercare queues the next day here.
-    then: AfterSend | None = None
-
+from handlers.outgoing import Outgoing
 
 Render = Callable[[AsyncSession, Services, Due, datetime], Awaitable[Outgoing | None]]
 # outbox kind -> how to render it; None means the message is no longer wanted.

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +26,8 @@ from db.outbox import Due
 from db.patients import chat_of
 from handlers.callbacks import AC_FINE, AC_INVITE_NO, AC_INVITED, AC_STOP, AC_WORRIED
 from handlers.context import ClinicContext, Services
-from handlers.notices import Outgoing, renders, send_after_commit
+from handlers.notices import renders, send_after_commit
+from handlers.outgoing import Outgoing, Settle, settles
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,18 @@ def nudge_text(services: Services, plan: PlanView, day: int) -> str:
     )
 
 
+@dataclass(frozen=True)
+class NudgeDone:
+    """A day's message went out (or was given up on): what comes next for its plan."""
+
+    plan_id: int
+    patient_id: int
+    chat_id: int
+    day: int
+    at: str  # the plan's time of day when it was rendered, HH:MM
+    following: tuple[int, datetime] | None  # the next day still ahead, and when
+
+
 @renders(NUDGE)
 async def render_nudge(
     session: AsyncSession, services: Services, due: Due, now: datetime
@@ -109,19 +124,59 @@ async def render_nudge(
         "at"
     ) != hhmm(plan.send_at):
         return None  # that day went out already, or the patient changed the time
-
-    async def done(session: AsyncSession) -> None:
-        await aftercare.nudged(session, plan_id=plan.id, day=day)
-        if await queue_next(session, services, plan, now, after_day=day) is None:
-            await aftercare.end(session, plan_id=plan.id, status="completed", reason=None, now=now)
-
+    following = next_nudge(
+        care_plan(services, plan),
+        treated_on=plan.treated_on,
+        at=plan.send_at,
+        zone=services.zone,
+        now=now,
+        after_day=day,
+    )
+    done = NudgeDone(plan.id, plan.patient_id, due.chat_id, day, hhmm(plan.send_at), following)
     if local_date(now, services.zone) > plan.treated_on + timedelta(days=day):
         # The bot was down for the whole of that day: its care is out of date. Skip to
         # the next day still ahead rather than send yesterday's instructions.
         log.warning("aftercare day skipped, its date has passed plan_id=%s day=%s", plan.id, day)
-        await done(session)
+        await nudges_done(session, services, [done], now)
         return None
-    return Outgoing(nudge_text(services, plan, day), checkin_keyboard(services, plan.id), then=done)
+    text = nudge_text(services, plan, day)
+    return Outgoing(text, checkin_keyboard(services, plan.id), settle=Settle(NUDGE, done))
+
+
+@settles(NUDGE)
+async def nudges_done(
+    session: AsyncSession, services: Services, items: Sequence[NudgeDone], now: datetime
+) -> None:
+    """Records each day as sent and queues each plan's next day, or completes the plan:
+    a few statements for a whole batch. A plan stopped, or moved to another time of
+    day, while its message was on its way gets nothing more from here."""
+    await aftercare.nudged(session, days={item.plan_id: item.day for item in items})
+    sending = await aftercare.sending_times(session, plan_ids=[item.plan_id for item in items])
+    going_on = [
+        item for item in items if item.plan_id in sending and hhmm(sending[item.plan_id]) == item.at
+    ]
+    await outbox.enqueue_many(
+        session,
+        rows=[
+            {
+                "kind": NUDGE,
+                "chat_id": item.chat_id,
+                "patient_id": item.patient_id,
+                "plan_id": item.plan_id,
+                # The time is kept to tell a row queued before a change of time.
+                "payload": {"day": item.following[0], "at": item.at},
+                "due_at": item.following[1],
+                "now": now,
+            }
+            for item in going_on
+            if item.following is not None
+        ],
+    )
+    await aftercare.complete(
+        session,
+        plan_ids=[item.plan_id for item in going_on if item.following is None],
+        now=now,
+    )
 
 
 @renders(INVITE)

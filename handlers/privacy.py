@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from clinic.when import when_label
@@ -16,8 +16,9 @@ from db.outbox import Due
 from handlers.callbacks import FORGET_NO, FORGET_YES, pattern
 from handlers.context import ClinicContext, Services
 from handlers.navigation import back_to_menu
-from handlers.notices import Outgoing, renders, send_after_commit
-from handlers.replies import answer_button, log_sent, send, show
+from handlers.notices import renders, send_after_commit
+from handlers.outgoing import Outgoing
+from handlers.replies import answer_button, send, send_document, show
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +28,17 @@ STAFF_FORGOTTEN = "staff_forgotten"
 
 async def my_data(update: Update, context: ClinicContext) -> None:
     """Everything stored about the patient, as a JSON document."""
-    patient_id, chat = context.scope.patient_id, update.effective_chat
-    assert patient_id is not None and chat is not None
+    patient_id = context.scope.patient_id
+    assert patient_id is not None
     document = {
         "clinic": context.content.clinic.name,
         "exported_at": context.scope.now.isoformat(),
         **await privacy.everything(context.session, patient_id=patient_id),
     }
     data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-    message = await context.bot.send_document(
-        chat.id,
-        InputFile(data, filename="my-data.json"),
-        caption=context.text("privacy.mydata_caption"),
+    await send_document(
+        update, context, "my-data.json", data, context.text("privacy.mydata_caption")
     )
-    log_sent(context, "document", message)
     log.info("patient data exported patient_id=%s bytes=%s", patient_id, len(data))
 
 

@@ -1,56 +1,44 @@
-"""Sending and editing messages, each one logged in the update's transaction."""
+"""What a handler says back: recorded in the update's scope, sent after it commits.
+
+Nothing here talks to Telegram. The processor writes the recorded messages to the
+outbox in the update's transaction and hands them to the sender once it committed,
+so a handler's transaction never waits on the network, and a crash between the
+commit and the send loses nothing (the outbox row is sent after the restart).
+"""
 
 from __future__ import annotations
 
-from telegram import (
-    InlineKeyboardMarkup,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram import InlineKeyboardMarkup, Message, Update
 
-from db.messages import Direction, LogEntry
-from handlers.context import ClinicContext
+from handlers.context import ButtonAnswer, ClinicContext
+from handlers.outgoing import Keyboard, Outgoing
 
-
-def log_sent(context: ClinicContext, kind: str, message: Message) -> None:
-    """Adds a message the bot sent to the patient's conversation log."""
-    scope = context.scope
-    text = message.text if message.text is not None else message.caption
-    if message.contact is not None:
-        text = message.contact.phone_number
-    scope.log.append(
-        LogEntry(Direction.OUT, kind, text, scope.now, telegram_message_id=message.message_id)
-    )
+# Telegram shows at most 200 characters in a button's notice.
+NOTICE_LENGTH = 200
 
 
 async def answer_button(update: Update, context: ClinicContext, text: str | None = None) -> None:
-    """Stops the button's spinner, optionally with a short notice; once per update."""
+    """Stops the button's spinner, optionally with a short notice; the first call counts."""
     query = update.callback_query
-    if query is None or context.scope.button_answered:
+    scope = context.scope
+    if query is None or scope.button is not None:
         return
-    context.scope.button_answered = True
-    await query.answer(text)
+    scope.button = ButtonAnswer(query.id, text[:NOTICE_LENGTH] if text else None)
+
+
+def _reply(context: ClinicContext, message: Outgoing) -> None:
+    context.scope.replies.append(message)
 
 
 async def send(
     update: Update,
     context: ClinicContext,
     text: str,
-    keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
-) -> Message:
+    keyboard: Keyboard | None = None,
+) -> None:
     """Sends a new message to the chat the update came from."""
     await answer_button(update, context)
-    chat = update.effective_chat
-    assert chat is not None
-    message = await context.bot.send_message(
-        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-    )
-    log_sent(context, "text", message)
-    return message
+    _reply(context, Outgoing(text, keyboard))
 
 
 async def show(
@@ -61,34 +49,26 @@ async def show(
 ) -> None:
     """Replaces the message whose button was pressed, or sends a new one.
 
-    Editing in place keeps the chat short when a patient browses by buttons.
+    Editing in place keeps the chat short when a patient browses by buttons. If the
+    message can no longer be edited (too old, deleted), the sender sends it anew.
     """
+    await answer_button(update, context)
     query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
-        await answer_button(update, context)
-        try:
-            edited = await query.edit_message_text(
-                text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-            )
-        except BadRequest as exc:
-            # A second tap on the same button changes nothing; that is fine.
-            if "not modified" in exc.message.lower():
-                return
-            # Otherwise the message is gone or too old to edit: send a fresh one.
-        else:
-            if isinstance(edited, Message):
-                log_sent(context, "edit", edited)
-            return
-    await send(update, context, text, keyboard)
+    pressed = query.message if query is not None else None
+    edit = pressed.message_id if isinstance(pressed, Message) else None
+    _reply(context, Outgoing(text, keyboard, edit=edit))
+
+
+async def send_document(
+    update: Update, context: ClinicContext, name: str, data: bytes, caption: str
+) -> None:
+    """Sends a file (a calendar entry, an export) with a caption."""
+    await answer_button(update, context)
+    _reply(context, Outgoing(caption, document=(name, data)))
 
 
 async def send_contact_card(update: Update, context: ClinicContext) -> None:
     """Sends the clinic's number as a contact card: one tap to call or save it."""
-    chat = update.effective_chat
-    assert chat is not None
     clinic = context.content.clinic
     name = clinic.name[:1].upper() + clinic.name[1:]
-    message = await context.bot.send_contact(
-        chat.id, phone_number=clinic.phone_e164, first_name=name
-    )
-    log_sent(context, "contact_card", message)
+    _reply(context, Outgoing(contact=(clinic.phone_e164, name)))

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from telegram.ext import Application
 
 from bot.app import build_application, start_application, stop_application
+from bot.http import AiohttpRequest
 from bot.logs import OWN_PACKAGES
 from bot.poller import Poller
 from bot.settings import ClinicSettings, DatabaseSettings, Settings, TelegramSettings
 from clinic.clock import Clock, utc_now
-from db.engine import Database
+from db.engine import Database, in_transaction
 from db.schema import upgrade_to_head
 from tests.botapi.server import TOKEN, StandIn, User
 
@@ -63,14 +64,32 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+# Bot API methods called while the calling task held a database transaction open.
+CALLS_IN_TRANSACTION: list[str] = []
+
+
+class GuardedRequest(AiohttpRequest):
+    """The bot's HTTP layer in tests: notes any Bot API call that starts while the task
+    making it holds a database transaction open (the test then fails)."""
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        if in_transaction():
+            CALLS_IN_TRANSACTION.append(url.rsplit("/", 1)[-1])
+        return await super().do_request(url, method, *args, **kwargs)
+
+
 @pytest.fixture
 async def standin() -> AsyncIterator[StandIn]:
+    CALLS_IN_TRANSACTION.clear()
     server = StandIn()
     await server.start()
     yield server
     await server.close()
     assert server.violations == [], "requests broke the Bot API specification"
     assert server.unanswered_callbacks() == [], "button presses left spinning"
+    assert CALLS_IN_TRANSACTION == [], "Bot API calls made inside a database transaction"
 
 
 def make_settings(standin: StandIn, database_url: str, **clinic: Any) -> Settings:
@@ -121,10 +140,18 @@ async def start_bot(
         make_settings(standin, database_url, **clinic),
         clock=clock,
         outbox_tick=timedelta(seconds=outbox_tick),
+        http=GuardedRequest,
     )
     database = application.bot_data["services"].database
     await upgrade_to_head(database.engine)
     await start_application(application)
+    sender, recorder = application.bot_data["sender"], application.bot_data["recorder"]
+
+    async def sent_and_recorded() -> None:
+        await sender.idle()
+        await recorder.idle()
+
+    standin.after_handled = sent_and_recorded
     poller = Poller(application)
     task = asyncio.create_task(poller.run())
 

@@ -244,7 +244,10 @@ async def test_stopping_removes_every_pending_message_and_old_buttons_say_so(
     assert "Aftercare messages stopped" in texts(standin, ana.id)[-1]
     [plan] = await plans(running)
     assert (plan.status, plan.end_reason) == ("stopped", "patient")
-    assert {row.status for row in await nudge_rows(running)} == {"sent", "cancelled"}
+    # Day 2 went out; the next day is cancelled, or was never queued if the stop came
+    # before the send was recorded. Either way nothing is left to send.
+    statuses = [row.status for row in await nudge_rows(running)]
+    assert statuses[0] == "sent" and set(statuses[1:]) <= {"cancelled"}
     clock.advance(days=3)
     await settle()
     assert len(nudges(standin, ana)) == 1

@@ -139,6 +139,7 @@ async def test_telegram_errors_retry_a_reminder_and_a_block_stops_the_rest(
 
     standin.blocked.add(ana.id)  # Ana blocks the bot; Telegram answers 403 from now on
     clock.now = WEDNESDAY_10AM - timedelta(hours=2)
+    await standin.wait_for(lambda: _attempts(standin) == 4, what="the 2-hour reminder's try")
     await settle(standin)
     async with running.database.transaction() as session:
         reachable = (await session.scalars(select(Patient.reachable))).one()

@@ -82,7 +82,8 @@ async def test_webhook_handles_updates_with_the_secret_and_refuses_the_rest(
                 f"{base}/telegram", json=_command(standin, ana, "/start"), headers=header
             ) as handled:
                 assert handled.status == 200
-            # The answer came after the commit: the greeting is already in the chat.
+            # The post is answered once the update committed; the greeting follows.
+            await standin.wait_for(lambda: bool(standin.bot_messages(ana.id)), 10, "greeting")
             assert "Ana" in (standin.bot_messages(ana.id)[0].text or "")
 
             refused = [
