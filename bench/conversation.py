@@ -272,7 +272,9 @@ async def open_loop(
             own = script_for(user_id - first_id) if script_for is not None else steps
             for step, calls in zip(own, plan, strict=True):
                 now = time.perf_counter()
-                if at >= stop_at:
+                # A slow bot leaves patients behind their schedule: none starts a tap
+                # after the end either.
+                if at >= stop_at or now >= stop_at:
                     return
                 if at > now:
                     await asyncio.sleep(at - now)
