@@ -35,6 +35,8 @@ from bench import availability, backlog, conversation, faq, nudge_day, scale_out
 from bench.harness import ROOT, bot_process, bot_transport, fresh_database, standin, until
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
+# A section of RESULTS.md from this heading on is kept when the file is written again.
+KEPT = "## Baseline before issue 15"
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SCENARIOS = ("faq", "backlog", "open", "scaleout", "nudge", "availability", "conversation")
 DEFAULT_SCENARIOS = ("faq", "backlog", "open", "scaleout", "nudge", "availability")
@@ -82,7 +84,7 @@ def _describe(run: faq.Run, ceiling: faq.Run | None = None) -> str:
     if ceiling is not None and ceiling.rate:
         parts[0] += f" = {run.rate / ceiling.rate:.2f} × the bare bot"
     parts.append(f"tap to reply p50/p95/p99 {_ms(load.tap_percentiles())}")
-    parts.append(f"from leaving getUpdates {_ms(load.percentiles())}")
+    parts.append(f"from delivery {_ms(load.percentiles())}")
     if run.cpu_ms_per_update is not None:
         parts.append(f"bot CPU {run.cpu_ms_per_update:.1f} ms/update")
     if run.statements is not None:
@@ -575,6 +577,16 @@ def measured_commit() -> str:
     return commit + (" with uncommitted changes in bot/ handlers/ db/ clinic/" if dirty else "")
 
 
+def _kept(output: Path) -> str:
+    """The section of the file being replaced that is kept: the baseline measured before
+    issue 15's changes, to compare with."""
+    if not output.exists():
+        return ""
+    text = output.read_text()
+    start = text.find("\n" + KEPT)
+    return "" if start < 0 else text[start:]
+
+
 def table(rows: list[Row]) -> str:
     lines = ["| measure | figure | target | |", "| --- | --- | --- | --- |"]
     lines += [f"| {r.name} | {r.figure} | {r.target} | {r.verdict()} |" for r in rows]
@@ -733,7 +745,7 @@ async def main() -> int:
     print()
     print(table(rows))
     if output is not None:
-        output.write_text(report)
+        output.write_text(report + _kept(output))
         print(f"\nwritten to {output} in {minutes:.1f} min")
     else:
         print(f"\n{minutes:.1f} min; not written (a partial run: --output FILE keeps it)")
