@@ -19,6 +19,7 @@ from clinic.clock import Clock, utc_now
 from clinic.content import load_content
 from db import chat_migrations, outbox
 from db.engine import Database
+from db.liveness import Liveness
 from handlers import publish_commands, register
 from handlers.context import ClinicContext, Services, StaffChat
 from handlers.notices import RENDERERS
@@ -63,16 +64,17 @@ def build_application(
         get_updates_request=requests[1],
         rate_limiter=limiter,
     )
+    liveness = Liveness(services.database)
     recorder = Recorder(services, on_moved=lambda: dispatcher.wake())
     sender = Sender(bot, recorder, clock)
-    dispatcher = Dispatcher(services, RENDERERS, sender, limiter, rate)
+    dispatcher = Dispatcher(services, RENDERERS, sender, limiter, rate, liveness)
     application = (
         ApplicationBuilder()
         .bot(bot)
         .updater(None)  # bot.poller confirms updates only after they are committed
         .concurrent_updates(
             TransactionalUpdateProcessor(
-                services.database, clock, sender, on_outbox=dispatcher.wake
+                services.database, clock, sender, liveness.key, on_outbox=dispatcher.wake
             )
         )
         .context_types(ContextTypes(context=ClinicContext))
@@ -83,6 +85,7 @@ def build_application(
     application.bot_data["sender"] = sender
     application.bot_data["recorder"] = recorder
     application.bot_data["requests"] = requests
+    application.bot_data["liveness"] = liveness
     register(application)
     assert application.job_queue is not None
     application.job_queue.run_repeating(dispatcher.tick, interval=outbox_tick, first=0)
@@ -111,6 +114,7 @@ async def start_application(application: Application) -> None:  # type: ignore[t
                 services.staff_chat.id,
                 services.staff_chat.id,
             )
+    await application.bot_data["liveness"].hold()
     if services.database.is_sqlite:
         # SQLite serves one bot process: what an earlier run had claimed and not sent
         # (it was killed) can go now instead of when its claim runs out.
@@ -134,6 +138,7 @@ async def stop_application(application: Application) -> None:  # type: ignore[ty
     await dispatcher.close()
     await sender.idle()
     await recorder.close()
+    await application.bot_data["liveness"].release()
     await application.shutdown()
     # python-telegram-bot closes its HTTP sessions only if it started: not when getMe
     # failed at start.

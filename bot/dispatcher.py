@@ -32,6 +32,7 @@ from bot.lanes import Lane, LaneLimiter
 from bot.sender import LEASE, Delivery, Sender
 from clinic.clock import utc_now
 from db import outbox
+from db.liveness import Liveness
 from db.outbox import Due
 from handlers.context import Services
 from handlers.notices import Render
@@ -39,8 +40,9 @@ from handlers.outgoing import Outgoing
 
 log = logging.getLogger(__name__)
 
-# Rows in flight at once when Telegram's overall limit is off (a self-hosted server).
-UNPACED_IN_FLIGHT = 256
+# Rows in flight at once when Telegram's overall limit is off (a self-hosted server):
+# as many as there are connections. A crash can send these twice at most.
+UNPACED_IN_FLIGHT = 64
 # With it on: this many seconds' worth of sends are claimed ahead.
 SECONDS_AHEAD = 2.0
 
@@ -53,8 +55,10 @@ class Dispatcher:
         sender: Sender,
         limiter: LaneLimiter,
         messages_per_second: float,
+        liveness: Liveness,
     ) -> None:
         self._services = services
+        self._liveness = liveness
         self._renderers = renderers
         self._sender = sender
         self._limiter = limiter
@@ -73,8 +77,12 @@ class Dispatcher:
     # -- starting passes ---------------------------------------------------------------
 
     async def tick(self, _context: CallbackContext | None = None) -> None:  # type: ignore[type-arg]
-        """The JobQueue's periodic call."""
+        """The JobQueue's periodic call; also makes sure others can see we are alive."""
         self.wake()
+        try:
+            await self._liveness.hold()
+        except Exception:
+            log.warning("could not take the liveness lock; the database may be down")
 
     def wake(self) -> None:
         """Starts a pass now, or one more right after the pass under way."""
@@ -113,6 +121,10 @@ class Dispatcher:
         while not self._closing:
             private = self._max_private - self._in_flight[False]
             groups = self._group_room() - self._in_flight[True]
+            # Claims come in batches: with half the lane's room still in flight, wait
+            # for more room rather than claim a row or two per transaction.
+            if private < self._max_private // 2 and self._in_flight[False]:
+                private = 0
             if private <= 0 and groups <= 0:
                 # Everything the lanes can take is on its way: wait for room.
                 self._room.clear()
@@ -156,6 +168,7 @@ class Dispatcher:
                 now=now,
                 lease_now=real_now,
                 claimed_until=real_now + LEASE,
+                owner=self._liveness.key,
                 private=private,
                 groups=groups,
             )

@@ -66,6 +66,7 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
         database: Database,
         clock: Clock,
         sender: Sender,
+        owner: int,
         max_concurrent_updates: int = 512,
         *,
         on_outbox: Callable[[], None] | None = None,
@@ -74,6 +75,8 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
         self._database = database
         self._clock = clock
         self._sender = sender
+        # This process's key in the outbox claims (db.liveness).
+        self._owner = owner
         # Called after a commit that queued messages due now.
         self._on_outbox = on_outbox
         self._chats: dict[int, _ChatLock] = {}
@@ -138,7 +141,9 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
                     CURRENT_SCOPE.reset(token)
                 if scope.outcome is not Outcome.DONE:
                     raise _RollBack
-                scope.reply_ids = await close_scope(scope, claimed_until=utc_now() + LEASE)
+                scope.reply_ids = await close_scope(
+                    scope, claimed_until=utc_now() + LEASE, owner=self._owner
+                )
         except _RollBack:
             pass
         finally:
@@ -159,7 +164,9 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
             # The flow state is read afresh, as it was before the failed handler ran.
             scope = await open_scope(session, update, failed.now)
             scope.log, scope.replies, scope.button = failed.log, failed.replies, failed.button
-            scope.reply_ids = await close_scope(scope, claimed_until=utc_now() + LEASE)
+            scope.reply_ids = await close_scope(
+                scope, claimed_until=utc_now() + LEASE, owner=self._owner
+            )
         return scope
 
     def _send_replies(self, update: Update, scope: UpdateScope | None) -> None:

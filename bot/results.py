@@ -39,13 +39,22 @@ FIRST_PAUSE, LONGEST_PAUSE = 0.5, 30.0
 class _Batch:
     # (row, Telegram's message id, when it was sent)
     sent: list[tuple[Delivery, int | None, datetime]] = field(default_factory=list)
-    retries: list[Retry] = field(default_factory=list)
+    retries: list[tuple[Delivery, Retry]] = field(default_factory=list)
     failed: list[tuple[Delivery, str]] = field(default_factory=list)
     unreachable: list[Delivery] = field(default_factory=list)
     moved: list[tuple[Delivery, int]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.sent or self.retries or self.failed or self.unreachable or self.moved)
+
+    def deliveries(self) -> list[Delivery]:
+        return [
+            *(delivery for delivery, _, _ in self.sent),
+            *(delivery for delivery, _ in self.retries),
+            *(delivery for delivery, _ in self.failed),
+            *self.unreachable,
+            *(delivery for delivery, _ in self.moved),
+        ]
 
 
 class Recorder:
@@ -70,7 +79,7 @@ class Recorder:
         *,
         count_attempt: bool = True,
     ) -> None:
-        self._batch.retries.append(Retry(delivery.row_id, due_at, error, count_attempt))
+        self._batch.retries.append((delivery, Retry(delivery.row_id, due_at, error, count_attempt)))
         self._soon()
 
     def failed(self, delivery: Delivery, error: str) -> None:
@@ -136,6 +145,11 @@ class Recorder:
             raise
         for delivery, _, _ in batch.sent:
             log.info("sent id=%s kind=%s", delivery.row_id, delivery.kind)
+        # Only now is each row done with: until its result is written, a crash would
+        # send it again, so the dispatcher counts it as in flight.
+        for delivery in batch.deliveries():
+            if delivery.on_done is not None:
+                delivery.on_done()
         if batch.moved:
             self._on_moved()
 
@@ -145,7 +159,7 @@ class Recorder:
         await outbox.mark_sent(
             session, sent=[(delivery.row_id, at) for delivery, _, at in batch.sent]
         )
-        await outbox.retry_later(session, retries=batch.retries)
+        await outbox.retry_later(session, retries=[retry for _, retry in batch.retries])
         await outbox.mark_failed(
             session,
             failures=[(d.row_id, error) for d, error in batch.failed]

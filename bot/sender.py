@@ -67,7 +67,7 @@ class Delivery:
     attempts: int
     # time.monotonic() by which it must be sent or handed back.
     deadline: float
-    # Called once the row is done with here (sent, handed back or failed).
+    # Called once what happened to the row is written (bot.results).
     on_done: Callable[[], None] | None = None
 
     @property
@@ -122,9 +122,6 @@ class Sender:
                 except Exception:
                     log.exception("send failed unexpectedly id=%s", job.row_id)
                     self._recorder.retry(job, self._clock() + backoff(job.attempts + 1), "bug")
-                finally:
-                    if job.on_done is not None:
-                        job.on_done()
         finally:
             del self._queues[chat_id]
             del self._workers[chat_id]

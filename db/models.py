@@ -204,8 +204,10 @@ class OutboxMessage(Base):
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # A process is sending the row until then; nobody else claims it before.
+    # A process is sending the row until then; nobody else claims it before, unless
+    # that process is gone (PostgreSQL: its advisory lock, see db.liveness).
     claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.liveness import OWNER_GONE
 from db.models import OutboxMessage, Patient
 
 # Telegram's answers are kept short in last_error: an id-free reason, never message text.
@@ -100,9 +101,10 @@ async def add_replies(
     payloads: Sequence[dict[str, Any]],
     now: datetime,
     claimed_until: datetime,
+    owner: int,
 ) -> list[int]:
     """Writes an update's replies, already claimed by the process that will send them
-    right after the commit; returns their ids in order."""
+    right after the commit (`owner`, see db.liveness); returns their ids in order."""
     if not payloads:
         return []
     result = await session.execute(
@@ -117,6 +119,7 @@ async def add_replies(
                 "status": "pending",
                 "attempts": 0,
                 "claimed_until": claimed_until,
+                "claimed_by": owner,
                 "created_at": now,
             }
             for payload in payloads
@@ -159,6 +162,7 @@ async def claim(
     now: datetime,
     lease_now: datetime,
     claimed_until: datetime,
+    owner: int,
     private: int,
     groups: int,
 ) -> tuple[list[Due], list[int]]:
@@ -167,11 +171,15 @@ async def claim(
     rows to patients who blocked the bot, cancelled here.
 
     `now` is the clinic's clock (what is due); `lease_now` is real time (whose lease
-    ran out). SKIP LOCKED (PostgreSQL) lets two processes claim side by side without
-    waiting for each other or taking the same row; SQLite runs one writer at a time.
+    ran out). On PostgreSQL a claim whose owner died is free at once (db.liveness),
+    and SKIP LOCKED lets two processes claim side by side without waiting for each
+    other or taking the same row; SQLite runs one writer at a time.
     """
     claimed: list[Due] = []
     unreachable: list[int] = []
+    free = [OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= lease_now]
+    if session.get_bind().dialect.name == "postgresql":
+        free.append(and_(OutboxMessage.claimed_by.is_not(None), OWNER_GONE))
     for limit, to_groups in ((private, False), (groups, True)):
         if limit <= 0:
             continue
@@ -191,10 +199,7 @@ async def claim(
             .where(
                 OutboxMessage.status == "pending",
                 OutboxMessage.due_at <= now,
-                or_(
-                    OutboxMessage.claimed_until.is_(None),
-                    OutboxMessage.claimed_until <= lease_now,
-                ),
+                or_(*free),
                 OutboxMessage.chat_id < 0 if to_groups else OutboxMessage.chat_id > 0,
             )
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
@@ -221,7 +226,7 @@ async def claim(
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_([due.id for due in claimed]))
-            .values(claimed_until=claimed_until)
+            .values(claimed_until=claimed_until, claimed_by=owner)
         )
     await mark_cancelled(session, row_ids=unreachable)
     return claimed, unreachable
@@ -245,6 +250,7 @@ async def mark_sent(session: AsyncSession, *, sent: Sequence[tuple[int, datetime
             status="sent",
             sent_at=bindparam("at"),
             claimed_until=None,
+            claimed_by=None,
             attempts=_TABLE.c.attempts + 1,
         ),
         [{"row_id": row_id, "at": at} for row_id, at in sent],
@@ -256,7 +262,7 @@ async def mark_cancelled(session: AsyncSession, *, row_ids: Sequence[int]) -> No
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(row_ids))
-            .values(status="cancelled", claimed_until=None)
+            .values(status="cancelled", claimed_until=None, claimed_by=None)
         )
 
 
@@ -281,6 +287,7 @@ async def retry_later(session: AsyncSession, *, retries: Sequence[Retry]) -> Non
             last_error=bindparam("error"),
             attempts=_TABLE.c.attempts + bindparam("counted"),
             claimed_until=None,
+            claimed_by=None,
         ),
         [
             {
@@ -306,6 +313,7 @@ async def mark_failed(session: AsyncSession, *, failures: Sequence[tuple[int, st
             last_error=bindparam("error"),
             attempts=_TABLE.c.attempts + 1,
             claimed_until=None,
+            claimed_by=None,
         ),
         [{"row_id": row_id, "error": error[:_ERROR_LENGTH]} for row_id, error in failures],
     )
@@ -316,7 +324,7 @@ async def release_claims(session: AsyncSession) -> int:
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "pending", OutboxMessage.claimed_until.is_not(None))
-        .values(claimed_until=None)
+        .values(claimed_until=None, claimed_by=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -136,10 +136,10 @@ async def open_scope(session: AsyncSession, update: Update, now: datetime) -> Up
     return scope
 
 
-async def close_scope(scope: UpdateScope, *, claimed_until: datetime) -> list[int]:
+async def close_scope(scope: UpdateScope, *, claimed_until: datetime, owner: int) -> list[int]:
     """Writes the flow state, the message log and the replies in the update's
     transaction; returns the replies' outbox ids, claimed until `claimed_until` by the
-    process that sends them after the commit."""
+    process (`owner`) that sends them after the commit."""
     if scope.patient_id is not None:
         await save_flow(scope.session, patient_id=scope.patient_id, flow=scope.flow, now=scope.now)
         said = [
@@ -159,6 +159,7 @@ async def close_scope(scope: UpdateScope, *, claimed_until: datetime) -> list[in
         payloads=[reply.to_payload() for reply in scope.replies],
         now=scope.now,
         claimed_until=claimed_until,
+        owner=owner,
     )
 
 

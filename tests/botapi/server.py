@@ -99,6 +99,7 @@ class Fault:
     times: int
     retry_after: int | None = None
     description: str = ""
+    chat_id: int | None = None  # only calls for this chat; None: any
 
 
 # The methods that send a message: what Telegram's flood limit counts.
@@ -478,9 +479,11 @@ class StandIn:
         times: int = 1,
         retry_after: int | None = None,
         description: str = "",
+        chat_id: int | None = None,
     ) -> None:
-        """Answers the next `times` calls of `method` with this error."""
-        self._faults.append(Fault(method, status, times, retry_after, description))
+        """Answers the next `times` calls of `method` (for `chat_id`, if given) with this
+        error."""
+        self._faults.append(Fault(method, status, times, retry_after, description, chat_id))
 
     # -- the HTTP side -------------------------------------------------------------------
 
@@ -498,7 +501,7 @@ class StandIn:
         if problems := self.spec.check(method, params):
             self.violations.extend(problems)
             return _error(400, "Bad Request: stand-in: " + "; ".join(problems))
-        if (fault := self._take_fault(method)) is not None:
+        if (fault := self._take_fault(method, params)) is not None:
             return _fault_response(fault)
         chaos = self.chaos
         if chaos is not None and method in chaos.methods and (kind := chaos.draw()) is not None:
@@ -580,8 +583,10 @@ class StandIn:
             return _error(504, "Gateway Timeout")
         return _error(502, "Bad Gateway")
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self._faults:
+            if fault.chat_id is not None and str(fault.chat_id) != params.get("chat_id"):
+                continue
             if fault.method == method and fault.times > 0:
                 fault.times -= 1
                 return fault

@@ -22,8 +22,10 @@ def upgrade() -> None:
     # A plain ALTER TABLE ADD COLUMN on both backends: no SQLite table copy, so the
     # partial index on pending rows stays as it is.
     op.add_column("outbox", sa.Column("claimed_until", db.types.UTCDateTime(), nullable=True))
+    op.add_column("outbox", sa.Column("claimed_by", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("claimed_by")
         batch.drop_column("claimed_until")
