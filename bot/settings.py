@@ -26,7 +26,7 @@ _HINTS = {
     "TELEGRAM_BOT_TOKEN": "set it to the token @BotFather gave you (digits, a colon, then letters)",
     "TELEGRAM_API_BASE_URL": "use an http(s) URL ending in /bot, e.g. https://api.telegram.org/bot",
     "TELEGRAM_MESSAGES_PER_SECOND": (
-        "use a number from 0 (no limit) to 1000; Telegram allows about 30 (default)"
+        "use a number from 0 (no overall limit) to 1000; Telegram allows about 30 (default)"
     ),
     "DATABASE_URL": (
         "use sqlite+aiosqlite:///clinic.db or postgresql+asyncpg://user:password@host/dbname"
@@ -53,8 +53,9 @@ class TelegramSettings(BaseSettings):
 
     telegram_bot_token: SecretStr
     telegram_api_base_url: str = "https://api.telegram.org/bot"
-    # Telegram refuses more than about 30 messages a second from one bot; the rate
-    # limiter keeps under it. 0 turns it off (a self-hosted test server, a benchmark).
+    # Telegram refuses more than about 30 messages a second from one bot; the bulk lane
+    # (bot.lanes) keeps under it. 0 turns the overall pace off (a self-hosted test
+    # server, a benchmark); the per-chat and per-group limits stay.
     telegram_messages_per_second: float = Field(30, ge=0, le=1000)
 
     @field_validator("telegram_bot_token")
