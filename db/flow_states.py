@@ -123,18 +123,3 @@ async def save_flow(session: AsyncSession, *, patient_id: int, flow: Flow, now: 
     insert = upsert_insert(session, FlowState).values(patient_id=patient_id, **values)
     await session.execute(insert.on_conflict_do_update(index_elements=["patient_id"], set_=values))
     flow._stored = (flow.name, flow.step, copy.deepcopy(flow.data))
-
-
-async def load_flow(session: AsyncSession, *, patient_id: int) -> Flow:
-    """The flow state alone (for a failed update's record, where the patient is known)."""
-    row = (
-        await session.execute(
-            select(FlowState.flow, FlowState.step, FlowState.data).where(
-                FlowState.patient_id == patient_id
-            )
-        )
-    ).first()
-    if row is None:
-        return Flow()
-    data = dict(row.data or {})
-    return Flow(row.flow, row.step, data, _stored=(row.flow, row.step, copy.deepcopy(data)))
