@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.dispatcher import Dispatcher
 from bot.housekeeping import housekeeping
 from bot.http import AiohttpRequest
-from bot.lanes import Lane, LaneLimiter
+from bot.lanes import LaneLimiter
+from bot.poller import UpdatesBot
 from bot.processor import TransactionalUpdateProcessor
 from bot.results import Recorder
 from bot.sender import Sender
@@ -55,7 +56,7 @@ def build_application(
     rate = settings.telegram.telegram_messages_per_second
     limiter = LaneLimiter(rate)
     requests = (http(CONNECTIONS), http(1))
-    bot: ExtBot[Lane] = ExtBot(
+    bot = UpdatesBot(
         token=settings.telegram.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram.telegram_api_base_url,
         # No Defaults(parse_mode=...): python-telegram-bot would then send parse_mode to

@@ -1,54 +1,78 @@
-"""Long polling that confirms an update to Telegram only once it is committed.
+"""Long polling that never loses an update and never waits on a slow one.
 
-python-telegram-bot's Updater confirms each batch as soon as it is fetched, before the
-handlers have run, so a crash mid-update would lose it. Here the offset moves past an
-update only after its transaction committed; after a crash Telegram delivers the
-unconfirmed updates again and the processed-update table skips the ones already done.
-
-Updates are handled as they arrive, not a batch at a time: the poller asks for more
-while earlier ones are still being handled, so one slow update never holds the rest.
-Telegram repeats the ones still in hand (they are above the offset); they are skipped.
+python-telegram-bot's Updater confirms each batch to Telegram as soon as it is
+fetched, before the handlers have run, so a crash mid-update would lose it. Here a
+fetched batch is first written to the database (one short transaction, db.updates),
+and only then confirmed, by asking for the next batch. The updates are handled as
+they arrive, each in its own transaction, while the poller keeps fetching: one slow
+update holds up nobody else. After a crash, what was received and not handled is
+handled first thing at the restart; an update handled already is skipped by its id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import time
+from collections.abc import Coroutine
+from typing import Any, cast
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
+from telegram._utils.types import JSONDict
 from telegram.error import Conflict, InvalidToken, TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, ExtBot
+
+from bot.lanes import Lane
+from db import updates as inbox
+from handlers.context import Services
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10  # seconds Telegram holds an empty getUpdates open
-MAX_ATTEMPTS = 5  # an update that fails this often is skipped rather than block the queue
+# Seconds Telegram may take to answer, on top of the poll's own wait.
+READ_TIMEOUT = 5.0
+MAX_ATTEMPTS = 5  # an update that fails this often is given up rather than tried forever
 MAX_PAUSE = 30.0
-# With updates in hand, the next getUpdates waits until half of them are done, or this
-# long: Telegram sends the unfinished ones again each time, so asking at every
-# completion would mostly fetch what is already being handled.
-REFETCH_WAIT = 0.1
+# Updates in hand at most: beyond, the database is not keeping up, and fetching more
+# would only hold them in memory.
+MAX_IN_HAND = 1000
+
+
+class UpdatesBot(ExtBot[Lane]):
+    """python-telegram-bot's bot, able to fetch updates as JSON: the poller stores them
+    as Telegram sent them before it parses them."""
+
+    async def get_update_data(
+        self, *, offset: int | None, poll_seconds: int, read_timeout: float
+    ) -> list[JSONDict]:
+        data: dict[str, Any] = {"timeout": poll_seconds, "allowed_updates": Update.ALL_TYPES}
+        if offset is not None:
+            data["offset"] = offset
+        result = await self._post("getUpdates", data, read_timeout=read_timeout + poll_seconds)
+        return cast(list[JSONDict], result)
 
 
 class Poller:
     def __init__(self, application: Application, *, poll_timeout: int = POLL_TIMEOUT) -> None:  # type: ignore[type-arg]
         self._app = application
+        self._services: Services = application.bot_data["services"]
         self._poll_timeout = poll_timeout
         self._stopping = asyncio.Event()
-        self._fetch: asyncio.Future[tuple[Update, ...]] | None = None
+        self._fetch: asyncio.Future[list[JSONDict]] | None = None
         self._failures = 0
+        # Telegram forgets every update below it: all of them are stored.
+        self._offset: int | None = None
         self._in_hand: dict[int, asyncio.Task[None]] = {}
-        # The newest update id fetched so far.
-        self._highest: int | None = None
-        # Committed, but above an update still in hand, so not yet confirmable.
-        self._done: set[int] = set()
         self._attempts: dict[int, int] = {}
-        # Failed updates wait until then before they are tried again.
-        self._not_before: dict[int, float] = {}
+        self._retries: set[asyncio.TimerHandle] = set()
+        self._chores: set[asyncio.Task[None]] = set()  # writes that give an update up
         self._progress = asyncio.Event()
+
+    async def idle(self) -> None:
+        """Returns once no update is in hand (tests wait here before reading the chat)."""
+        while self._in_hand or self._chores:
+            await asyncio.gather(*self._in_hand.values(), *self._chores, return_exceptions=True)
 
     def stop(self) -> None:
         """Finishes the updates in hand, then returns from run(); safe from a signal handler."""
@@ -57,9 +81,10 @@ class Poller:
             self._fetch.cancel()
 
     async def run(self) -> None:
+        await self._resume()
         while not self._stopping.is_set():
             try:
-                updates = await self._next_batch()
+                batch = await self._next_batch()
             except asyncio.CancelledError:
                 if self._stopping.is_set():
                     break
@@ -75,31 +100,44 @@ class Poller:
                 await self._pause()
                 continue
             except Exception:
-                # An update python-telegram-bot cannot read; keep serving the rest.
+                # An answer that is not a list of updates; try again later.
                 log.exception("getUpdates returned something unreadable")
                 await self._pause()
                 continue
+            if batch and not await self._store(batch):
+                await self._pause()  # not confirmed: Telegram sends them again
+                continue
             self._failures = 0
-            started = self._start(updates)
-            if not started and updates and not self._stopping.is_set():
-                # Only what is in hand (or waits to be retried) came back: wait for some
-                # of it to finish rather than ask again at once.
-                await self._some_progress()
+            if batch:
+                self._offset = int(batch[-1]["update_id"]) + 1
+            for data in batch:
+                self._start(data)
+            while len(self._in_hand) >= MAX_IN_HAND and not self._stopping.is_set():
+                self._progress.clear()
+                await self._progress.wait()
+        for handle in self._retries:
+            handle.cancel()  # still stored: handled after the next start
         if self._in_hand:
             await asyncio.gather(*self._in_hand.values(), return_exceptions=True)
+        if self._chores:
+            await asyncio.gather(*self._chores, return_exceptions=True)
         await self._confirm()
 
-    async def _next_batch(self) -> tuple[Update, ...]:
-        if self._in_hand:
-            await self._some_progress()
-        offset = self._offset()
-        self._done = {update_id for update_id in self._done if offset and update_id >= offset}
+    async def _resume(self) -> None:
+        """Handles what an earlier run received and did not handle (it died)."""
+        async with self._services.database.transaction() as session:
+            left = await inbox.unhandled(session)
+        if left:
+            log.info("handling updates received before a restart count=%s", len(left))
+        for data in left:
+            self._start(data)
+
+    async def _next_batch(self) -> list[JSONDict]:
+        bot = self._app.bot
+        assert isinstance(bot, UpdatesBot)
         self._fetch = asyncio.ensure_future(
-            self._app.bot.get_updates(
-                offset=offset,
-                # Updates in hand will be confirmed soon: do not hold the poll open.
-                timeout=0 if self._in_hand or self._not_before else self._poll_timeout,
-                allowed_updates=Update.ALL_TYPES,
+            bot.get_update_data(
+                offset=self._offset, poll_seconds=self._poll_timeout, read_timeout=READ_TIMEOUT
             )
         )
         try:
@@ -107,77 +145,81 @@ class Poller:
         finally:
             self._fetch = None
 
-    async def _some_progress(self) -> None:
-        """Waits until half of the updates in hand are done, or REFETCH_WAIT."""
-        target = len(self._in_hand) // 2
-        deadline = time.monotonic() + REFETCH_WAIT
-        while len(self._in_hand) > target and not self._stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            self._progress.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._progress.wait(), timeout=remaining)
+    async def _store(self, batch: list[JSONDict]) -> bool:
+        try:
+            async with self._services.database.transaction() as session:
+                await inbox.receive(session, updates=batch, now=self._services.clock())
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("could not store fetched updates error=%s", type(exc).__name__)
+            return False
+        return True
 
-    def _start(self, updates: tuple[Update, ...]) -> int:
-        """Starts handling the updates not already in hand or done; returns how many."""
-        started = 0
-        now = time.monotonic()
-        for update in updates:
-            update_id = update.update_id
-            if update_id in self._in_hand or update_id in self._done:
-                continue
-            if self._highest is None or update_id > self._highest:
-                self._highest = update_id
-            not_before = self._not_before.get(update_id)
-            if not_before is not None:
-                if not_before > now:
-                    continue  # failed a moment ago: it waits a little
-                del self._not_before[update_id]
-            processor = self._app.update_processor
-            task = asyncio.ensure_future(
-                processor.process_update(update, self._app.process_update(update))
-            )
-            self._in_hand[update_id] = task
-            task.add_done_callback(functools.partial(self._finished, update_id))
-            started += 1
-        return started
+    def _start(self, data: JSONDict) -> None:
+        update_id = int(data["update_id"])
+        if update_id in self._in_hand:
+            return  # received before the restart and fetched again meanwhile
+        try:
+            update = Update.de_json(data, self._app.bot)
+        except Exception:
+            log.exception("unreadable update given up update_id=%s", update_id)
+            self._spawn(self._give_up(update_id))
+            return
+        self._handle(update)
 
-    def _offset(self) -> int | None:
-        """The first update not yet done: Telegram forgets every update below it."""
-        pending = [*self._in_hand, *self._not_before]
-        if pending:
-            return min(pending)
-        return None if self._highest is None else self._highest + 1
+    def _handle(self, update: Update) -> None:
+        processor = self._app.update_processor
+        task = asyncio.ensure_future(
+            processor.process_update(update, self._app.process_update(update))
+        )
+        self._in_hand[update.update_id] = task
+        task.add_done_callback(lambda done: self._finished(update, done))
 
-    def _finished(self, update_id: int, task: asyncio.Task[None]) -> None:
+    def _finished(self, update: Update, task: asyncio.Task[None]) -> None:
+        update_id = update.update_id
         del self._in_hand[update_id]
+        self._progress.set()
         error = task.exception() if not task.cancelled() else asyncio.CancelledError()
         if error is None:
             self._attempts.pop(update_id, None)
-            self._done.add(update_id)
-        else:
-            attempts = self._attempts[update_id] = self._attempts.get(update_id, 0) + 1
-            if attempts >= MAX_ATTEMPTS:
-                log.error(
-                    "giving up on update update_id=%s after %s attempts",
-                    update_id,
-                    attempts,
-                    exc_info=error,
-                )
-                self._attempts.pop(update_id)
-                self._not_before.pop(update_id, None)
-                self._done.add(update_id)
-            else:
-                delay = min(2.0 ** (attempts - 1), MAX_PAUSE)
-                log.warning(
-                    "update will be retried update_id=%s attempt=%s error=%s",
-                    update_id,
-                    attempts,
-                    type(error).__name__,
-                )
-                self._not_before[update_id] = time.monotonic() + delay
-        self._progress.set()
+            return
+        attempts = self._attempts[update_id] = self._attempts.get(update_id, 0) + 1
+        if attempts >= MAX_ATTEMPTS:
+            log.error(
+                "giving up on update update_id=%s after %s attempts",
+                update_id,
+                attempts,
+                exc_info=error,
+            )
+            self._attempts.pop(update_id)
+            self._spawn(self._give_up(update_id))
+            return
+        delay = min(2.0 ** (attempts - 1), MAX_PAUSE)
+        log.warning(
+            "update will be retried update_id=%s attempt=%s error=%s",
+            update_id,
+            attempts,
+            type(error).__name__,
+        )
+        if self._stopping.is_set():
+            return  # stored: handled after the next start
+
+        def again() -> None:
+            self._retries.discard(handle)
+            if not self._stopping.is_set():
+                self._handle(update)
+
+        handle = asyncio.get_running_loop().call_later(delay, again)
+        self._retries.add(handle)
+
+    async def _give_up(self, update_id: int) -> None:
+        with contextlib.suppress(SQLAlchemyError, OSError):
+            async with self._services.database.transaction() as session:
+                await inbox.give_up(session, update_id=update_id, now=self._services.clock())
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
 
     async def _pause(self) -> None:
         """Backs off 1, 2, 4 ... 30 seconds, or less if asked to stop."""
@@ -187,11 +229,10 @@ class Poller:
             await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
     async def _confirm(self) -> None:
-        """Tells Telegram which updates are done, so a clean restart gets none again."""
-        offset = self._offset()
-        if offset is None:
+        """Tells Telegram which updates are stored, so a clean restart gets none again."""
+        if self._offset is None:
             return
         try:
-            await self._app.bot.get_updates(offset=offset, timeout=0, limit=1)
+            await self._app.bot.get_updates(offset=self._offset, timeout=0, limit=1)
         except TelegramError as exc:
             log.warning("could not confirm updates on stop error=%s", type(exc).__name__)

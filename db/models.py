@@ -96,12 +96,30 @@ class MessageLog(Base):
 
 
 class ProcessedUpdate(Base):
-    """Update ids already handled, so a redelivered update is not handled twice."""
+    """Each Telegram update the bot received, so that none is lost or handled twice.
+
+    Long polling writes the updates it fetched (with their content) before telling
+    Telegram to forget them; the update's own transaction marks it handled, and the
+    content goes. A restart handles what is left. A webhook update gets its row when
+    it is handled (Telegram posts it again until the bot answers 200).
+    """
 
     __tablename__ = "processed_update"
+    __table_args__ = (
+        Index(
+            "ix_processed_update_unhandled",
+            "update_id",
+            postgresql_where=text("handled_at IS NULL"),
+            sqlite_where=text("handled_at IS NULL"),
+        ),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # When it was received (fetched, or posted and handled).
     processed_at: Mapped[datetime] = mapped_column(index=True)
+    # The update as Telegram sent it, until it is handled.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    handled_at: Mapped[datetime | None]
 
 
 # An appointment in one of these statuses holds its time; the others free it.

@@ -145,15 +145,16 @@ async def start_bot(
     database = application.bot_data["services"].database
     await upgrade_to_head(database.engine)
     await start_application(application)
+    poller = Poller(application)
+    task = asyncio.create_task(poller.run())
     sender, recorder = application.bot_data["sender"], application.bot_data["recorder"]
 
-    async def sent_and_recorded() -> None:
+    async def handled_sent_and_recorded() -> None:
+        await poller.idle()
         await sender.idle()
         await recorder.idle()
 
-    standin.after_handled = sent_and_recorded
-    poller = Poller(application)
-    task = asyncio.create_task(poller.run())
+    standin.after_handled = handled_sent_and_recorded
 
     async def stop() -> None:
         poller.stop()

@@ -414,7 +414,8 @@ class StandIn:
     # -- what the tests read -------------------------------------------------------------
 
     async def handled(self, *updates: dict[str, Any], timeout: float = 10) -> None:
-        """Waits until the bot confirmed these updates (our poller confirms after commit)."""
+        """Waits until the bot confirmed these updates (our poller confirms once it has
+        stored them; a webhook is answered after the commit), then for `after_handled`."""
         last = max(update["update_id"] for update in updates)
         ids = {update["update_id"] for update in updates}
         await self.wait_for(

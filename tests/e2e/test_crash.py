@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from db.engine import Database
 from db.models import FlowState, MessageLog, OutboxMessage, ProcessedUpdate
@@ -122,3 +123,42 @@ async def test_sigkill_between_commit_and_reply_sends_it_after_the_restart(
     edits = [params for method, params in standin.calls if method == "editMessageText"]
     assert len(edits) == 2  # the one the kill cut short, and the one after the restart
     assert rows == 0
+
+
+async def test_sigkill_before_the_commit_handles_the_stored_update_after_the_restart(
+    standin: StandIn, launch: Launch, database_url: str, ana: User
+) -> None:
+    """Fetched updates are stored before Telegram is told to forget them: one whose
+    transaction never committed is handled after the restart, from the database."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: a lock on one patient's row keeps the update waiting")
+    bot = await launch()
+    await standin.handled(await standin.send_text(ana, "/start"), timeout=30)
+    await shows(standin, ana, "Hi Ana")
+    database = Database(database_url)
+    async with database.transaction() as session:
+        # Another process holds Ana's row: her update waits for it, uncommitted.
+        await session.execute(
+            text("SELECT id FROM patient WHERE telegram_id = :id FOR UPDATE"), {"id": ana.id}
+        )
+        press = await standin.press(ana, "ℹ️ About the treatment")
+        # Confirmed: Telegram will not deliver it again.
+        await standin.wait_for(lambda: standin.confirmed(press["update_id"]), 10, "stored")
+        await asyncio.sleep(0.3)
+        await kill(bot)
+    await launch()
+    await shows(standin, ana, "What would you like to know")
+    async with database.transaction() as session:
+        row = (
+            await session.execute(
+                select(ProcessedUpdate.handled_at, ProcessedUpdate.payload).where(
+                    ProcessedUpdate.update_id == press["update_id"]
+                )
+            )
+        ).one()
+        logged = await session.scalar(
+            select(func.count()).select_from(MessageLog).where(MessageLog.direction == "in")
+        )
+    await database.dispose()
+    assert row.handled_at is not None and row.payload is None  # handled, content gone
+    assert logged == 2
