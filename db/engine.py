@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -108,3 +109,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def core(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, for Core statements on the busiest paths (every update,
+    every sent message): the ORM session's own bookkeeping costs about 0.2 ms a
+    statement on top of the statement itself. Such statements see no ORM object added
+    but not yet flushed; the ones that run here never need to."""
+    return await session.connection()

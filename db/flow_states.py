@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import upsert_insert
+from db.engine import core
 from db.models import FlowState, Patient
 from db.patients import upsert_patient
 
@@ -63,8 +64,9 @@ async def open_conversation(
     patient waits its turn. Telegram's names are written only when they changed, and a
     patient who writes to us is reachable again even if they had blocked the bot.
     """
+    connection = await core(session)
     row = (
-        await session.execute(
+        await connection.execute(
             select(
                 Patient.id,
                 Patient.first_name,
@@ -97,7 +99,7 @@ async def open_conversation(
     if (row.first_name, row.last_name, row.username, row.language_code) != names or not (
         row.reachable
     ):
-        await session.execute(
+        await connection.execute(
             update(Patient)
             .where(Patient.id == row.id)
             .values(
@@ -121,5 +123,7 @@ async def save_flow(session: AsyncSession, *, patient_id: int, flow: Flow, now: 
         return
     values = {"flow": flow.name, "step": flow.step, "data": flow.data, "updated_at": now}
     insert = upsert_insert(session, FlowState).values(patient_id=patient_id, **values)
-    await session.execute(insert.on_conflict_do_update(index_elements=["patient_id"], set_=values))
+    await (await core(session)).execute(
+        insert.on_conflict_do_update(index_elements=["patient_id"], set_=values)
+    )
     flow._stored = (flow.name, flow.step, copy.deepcopy(flow.data))

@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import core
 from db.models import MessageLog
 
 _TABLE: Table = MessageLog.__table__  # type: ignore[assignment]
@@ -45,7 +46,7 @@ async def add_to_log(session: AsyncSession, *, entries: Iterable[tuple[int, LogE
         for patient_id, entry in entries
     ]
     if rows:
-        await session.execute(insert(_TABLE), rows)
+        await (await core(session)).execute(insert(_TABLE), rows)
 
 
 async def recent(session: AsyncSession, *, patient_id: int, limit: int) -> list[LogEntry]:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import core
 from db.liveness import OWNER_GONE
 from db.models import OutboxMessage, Patient
 
@@ -73,7 +74,7 @@ def enqueue(
 async def enqueue_many(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> None:
     """Queues many rows in one statement (no ids read back): keys as `enqueue` takes."""
     if rows:
-        await session.execute(
+        await (await core(session)).execute(
             insert(_TABLE),
             [
                 {
@@ -107,7 +108,7 @@ async def add_replies(
     right after the commit (`owner`, see db.liveness); returns their ids in order."""
     if not payloads:
         return []
-    result = await session.execute(
+    result = await (await core(session)).execute(
         insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True),
         [
             {
@@ -206,7 +207,7 @@ async def claim(
             .limit(limit)
             .with_for_update(of=OutboxMessage, skip_locked=True)
         )
-        for row in await session.execute(query):
+        for row in await (await core(session)).execute(query):
             if row.patient_id is not None and not row.reachable:
                 unreachable.append(row.id)
                 continue
@@ -223,7 +224,7 @@ async def claim(
                 )
             )
     if claimed:
-        await session.execute(
+        await (await core(session)).execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_([due.id for due in claimed]))
             .values(claimed_until=claimed_until, claimed_by=owner)
@@ -238,12 +239,12 @@ async def mark_sent(session: AsyncSession, *, sent: Sequence[tuple[int, datetime
     nowhere; the others stay, marked sent, to answer "did it go out?"."""
     if not sent:
         return
-    await session.execute(
+    await (await core(session)).execute(
         delete(OutboxMessage).where(
             OutboxMessage.id.in_([row_id for row_id, _ in sent]), OutboxMessage.kind == REPLY
         )
     )
-    await session.execute(
+    await (await core(session)).execute(
         update(_TABLE)
         .where(_TABLE.c.id == bindparam("row_id"))
         .values(
@@ -259,7 +260,7 @@ async def mark_sent(session: AsyncSession, *, sent: Sequence[tuple[int, datetime
 
 async def mark_cancelled(session: AsyncSession, *, row_ids: Sequence[int]) -> None:
     if row_ids:
-        await session.execute(
+        await (await core(session)).execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(row_ids))
             .values(status="cancelled", claimed_until=None, claimed_by=None)
@@ -279,7 +280,7 @@ async def retry_later(session: AsyncSession, *, retries: Sequence[Retry]) -> Non
     """Puts rows back, unclaimed, to be sent again when due (one statement)."""
     if not retries:
         return
-    await session.execute(
+    await (await core(session)).execute(
         update(_TABLE)
         .where(_TABLE.c.id == bindparam("row_id"))
         .values(
@@ -305,7 +306,7 @@ async def mark_failed(session: AsyncSession, *, failures: Sequence[tuple[int, st
     """(row id, reason) pairs given up on for good; they stay to be read."""
     if not failures:
         return
-    await session.execute(
+    await (await core(session)).execute(
         update(_TABLE)
         .where(_TABLE.c.id == bindparam("row_id"))
         .values(

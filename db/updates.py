@@ -16,6 +16,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import upsert_insert
+from db.engine import core
 from db.models import ProcessedUpdate
 
 _TABLE: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
@@ -28,7 +29,7 @@ async def receive(
     (fetched before a crash, or handled) are left as they are."""
     if not updates:
         return
-    await session.execute(
+    await (await core(session)).execute(
         upsert_insert(session, _TABLE).on_conflict_do_nothing(index_elements=["update_id"]),
         [
             {"update_id": data["update_id"], "processed_at": now, "payload": data}
@@ -62,7 +63,7 @@ async def claim_update(session: AsyncSession, *, update_id: int, now: datetime) 
         set_={"handled_at": now, "payload": None},
         where=_TABLE.c.handled_at.is_(None),
     ).returning(_TABLE.c.update_id)
-    return (await session.execute(statement)).first() is not None
+    return (await (await core(session)).execute(statement)).first() is not None
 
 
 async def give_up(session: AsyncSession, *, update_id: int, now: datetime) -> None:
