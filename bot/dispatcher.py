@@ -147,12 +147,11 @@ class Dispatcher:
         are rendered fresh when their turn comes); a pass starts when the minute has
         room again."""
         staff = self._services.staff_chat_id
-        if staff is None or self._closing:
+        if staff is None or self._closing or self._group_wake is not None:
             return
         delay = self._limiter.group_free_in(staff)
-        if delay > 0 and (self._group_wake is None or self._group_wake.cancelled()):
-            loop = asyncio.get_running_loop()
-            self._group_wake = loop.call_later(delay + 0.05, self._group_woken)
+        loop = asyncio.get_running_loop()
+        self._group_wake = loop.call_later(delay + 0.01, self._group_woken)
 
     def _group_woken(self) -> None:
         self._group_wake = None
@@ -161,7 +160,7 @@ class Dispatcher:
     async def _claim(self, private: int, groups: int) -> tuple[int, list[Delivery]]:
         """How many rows were claimed, and those to send (the others were cancelled)."""
         services = self._services
-        async with services.database.transaction() as session:
+        async with services.database.transaction(urgent=True) as session:
             now, real_now = services.clock(), utc_now()
             claimed, unreachable = await outbox.claim(
                 session,
@@ -211,6 +210,8 @@ class Dispatcher:
         def done() -> None:
             self._in_flight[to_group] -= 1
             self._room.set()
+            if to_group:
+                self._wake_for_group()  # the group's next turn
 
         return Delivery(
             row_id=due.id,

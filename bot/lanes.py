@@ -9,7 +9,8 @@ Telegram's Bot FAQ sets three limits, and each applies to different messages:
 So a reply to a patient's own tap (the REPLY lane, the default) goes out at once: it
 is one message in answer to one message, nowhere near a chat's limit. Messages the
 bot starts (the BULK lane: reminders, nudges, notices, staff posts) are paced: 30 a
-second across private chats, one a second within a chat, 20 a minute within a group.
+second across private chats, one a second within a chat, and within a group one every
+3 seconds (20 a minute, evenly).
 
 A 429 delays only what it applies to: a reply's 429 pauses that chat; a bulk send's
 429 pauses bulk sends to private chats (Telegram's overall limit was reached), or that
@@ -78,6 +79,7 @@ class LaneLimiter(BaseRateLimiter[Lane]):
         self._paused_until: dict[int, float] = {}  # chat -> after a 429 there
         self._last_sent: dict[int, float] = {}  # private chat -> last bulk send
         self._group_sends: dict[int, deque[float]] = {}  # group -> its sends this minute
+        self._group_next: dict[int, float] = {}  # group -> its next bulk send
         self._forgotten_at = 0.0
 
     async def initialize(self) -> None:
@@ -89,15 +91,18 @@ class LaneLimiter(BaseRateLimiter[Lane]):
     # -- what the dispatcher asks before claiming rows ----------------------------------
 
     def group_room(self, chat_id: int) -> int:
-        """How many sends the group's minute has left now."""
-        return self._group_per_minute - len(self._window(chat_id))
+        """Bulk sends the group can take now: one, when its turn has come."""
+        return 1 if self.group_free_in(chat_id) == 0 else 0
 
     def group_free_in(self, chat_id: int) -> float:
-        """Seconds until the group's minute has room again (0 if it has now)."""
+        """Seconds until the group's next bulk send (0: now). Bulk posts to a group go
+        one every 60/20 = 3 seconds, never a burst, and never more than 20 in any
+        minute with the replies there counted."""
+        now = self._clock()
         window = self._window(chat_id)
-        if len(window) < self._group_per_minute:
-            return 0.0
-        return max(0.0, window[0] + 60 - self._clock())
+        full = window[0] + 60 - now if len(window) >= self._group_per_minute else 0.0
+        spaced = self._group_next.get(chat_id, 0.0) - now
+        return max(0.0, full, spaced)
 
     # -- the hook --------------------------------------------------------------------
 
@@ -178,6 +183,8 @@ class LaneLimiter(BaseRateLimiter[Lane]):
         now = self._clock()
         if chat_id < 0:
             self._window(chat_id).append(now)
+            if lane is Lane.BULK:
+                self._group_next[chat_id] = now + 60 / self._group_per_minute
         elif lane is Lane.BULK:
             self._last_sent[chat_id] = now
         if now - self._forgotten_at > FORGET_AFTER:
@@ -198,6 +205,7 @@ class LaneLimiter(BaseRateLimiter[Lane]):
                 del table[chat_id]
         for chat_id in [chat for chat, sends in self._group_sends.items() if not sends]:
             del self._group_sends[chat_id]
+            self._group_next.pop(chat_id, None)
 
 
 def _chat(data: dict[str, Any]) -> int | None:

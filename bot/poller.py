@@ -104,6 +104,8 @@ class Poller:
                 log.exception("getUpdates returned something unreadable")
                 await self._pause()
                 continue
+            # Stored first (an urgent transaction, ahead of queued updates): handling an
+            # update also writes its row, and a slow one would hold the store up.
             if batch and not await self._store(batch):
                 await self._pause()  # not confirmed: Telegram sends them again
                 continue
@@ -147,7 +149,7 @@ class Poller:
 
     async def _store(self, batch: list[JSONDict]) -> bool:
         try:
-            async with self._services.database.transaction() as session:
+            async with self._services.database.transaction(urgent=True) as session:
                 await inbox.receive(session, updates=batch, now=self._services.clock())
         except (SQLAlchemyError, OSError) as exc:
             log.warning("could not store fetched updates error=%s", type(exc).__name__)

@@ -137,7 +137,7 @@ class Recorder:
     async def _write(self) -> None:
         batch, self._batch = self._batch, _Batch()
         try:
-            async with self._services.database.transaction() as session:
+            async with self._services.database.transaction(urgent=True) as session:
                 await self._record(session, batch)
         except BaseException:
             # Nothing was written: the results go back, ahead of any newer ones.

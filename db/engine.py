@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -82,6 +83,42 @@ def create_engine(url: str | URL) -> AsyncEngine:
     )
 
 
+class _Gate:
+    """A semaphore whose urgent waiters go before the others, each kind in order."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),  # urgent
+            deque(),
+        )
+
+    async def acquire(self, *, urgent: bool) -> None:
+        if self._free > 0 and not any(self._waiting):
+            self._free -= 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._waiting[0 if urgent else 1]
+        queue.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # our turn came as we were cancelled: pass it on
+            else:
+                queue.remove(turn)
+            raise
+
+    def release(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)
+                    return
+        self._free += 1
+
+
 class Database:
     """Owns the engine and hands out transactions, never more than the database can take.
 
@@ -93,19 +130,28 @@ class Database:
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._gate = asyncio.Semaphore(1 if self.is_sqlite else POOL_SIZE + MAX_OVERFLOW)
+        self._gate = _Gate(1 if self.is_sqlite else POOL_SIZE + MAX_OVERFLOW)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """Commits when the block ends normally, rolls back when it raises."""
-        async with self._gate, self.sessions() as session, session.begin():
-            mark = _Open()
-            token = _TRANSACTION.set(mark)
-            try:
-                yield session
-            finally:
-                mark.open = False
-                _TRANSACTION.reset(token)
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """Commits when the block ends normally, rolls back when it raises.
+
+        `urgent` transactions (the short bookkeeping of fetched updates, claims and
+        sends: a statement or two each) go before queued update transactions, so a
+        queue of patients' updates never delays the next fetch or the next send.
+        """
+        await self._gate.acquire(urgent=urgent)
+        try:
+            async with self.sessions() as session, session.begin():
+                mark = _Open()
+                token = _TRANSACTION.set(mark)
+                try:
+                    yield session
+                finally:
+                    mark.open = False
+                    _TRANSACTION.reset(token)
+        finally:
+            self._gate.release()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
