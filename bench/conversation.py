@@ -163,6 +163,9 @@ class Load:
     from_tap_ms: list[float] = field(default_factory=list)
     calls: int = 0
     late: int = 0  # open loop: actions that had to wait for the previous reply
+    # Open loop: taps during the warm-up (patients' first contacts, the pool filling),
+    # from the tap; not in the figures above.
+    warmup_ms: list[float] = field(default_factory=list)
     planned: int = 0  # closed loop: the taps the script has for all patients
     update_ids: set[int] = field(default_factory=set)
 
@@ -190,12 +193,17 @@ async def _step(
     user: User,
     step: tuple[str, Any],
     calls: int,
+    *,
+    warming_up: bool = False,
 ) -> None:
     target = tracker.counts[user.id] + calls
     update = await act(server, user, step)
     await tracker.until(user.id, target)
     update_id = update["update_id"]
     done = tracker.last_at[user.id]
+    if warming_up:
+        load.warmup_ms.append((done - server.queued_at[update_id]) * 1000)
+        return
     load.latencies_ms.append((done - server.delivered_at[update_id]) * 1000)
     load.from_tap_ms.append((done - server.queued_at[update_id]) * 1000)
     load.update_ids.add(update_id)
@@ -253,15 +261,18 @@ async def open_loop(
     *,
     every: float,
     duration: float,
+    warmup: float = 0.0,
     seed: int = 7,
     script_for: Callable[[int], list[tuple[str, Any]]] | None = None,
 ) -> Load:
-    """`patients` at a time, each acting every `every` s on average, for `duration` s."""
+    """`patients` at a time, each acting every `every` s on average, for `duration` s
+    after `warmup` s, whose taps are kept apart (Load.warmup_ms)."""
     tracker = Tracker(server)
     load = Load()
     rng = random.Random(seed)
     started = time.perf_counter()
-    stop_at = started + duration
+    measured_from = started + warmup
+    stop_at = measured_from + duration
     next_id = iter(range(first_id, first_id + 10_000_000))
 
     async def seat(number: int) -> None:
@@ -276,14 +287,17 @@ async def open_loop(
                 # after the end either.
                 if at >= stop_at or now >= stop_at:
                     return
+                warming_up = max(at, now) < measured_from
                 if at > now:
                     await asyncio.sleep(at - now)
-                else:
+                elif not warming_up:
                     load.late += 1
-                await _step(server, tracker, load, act, user, step, len(calls))
+                await _step(
+                    server, tracker, load, act, user, step, len(calls), warming_up=warming_up
+                )
                 at += rng.expovariate(1 / every)
 
     await asyncio.gather(*(seat(number) for number in range(patients)))
-    load.seconds = time.perf_counter() - started
+    load.seconds = time.perf_counter() - measured_from
     server.on_call = None
     return load

@@ -88,6 +88,7 @@ async def measure(
     max_seconds: float | None = None,
     open_every: float | None = None,
     open_duration: float = 45.0,
+    open_warmup: float = 0.0,
     think: float = 0.0,
 ) -> Run:
     """A closed loop (or with `open_every`, an open loop) of FAQ browsing on a running
@@ -119,6 +120,7 @@ async def measure(
             first_id,
             every=open_every,
             duration=open_duration,
+            warmup=open_warmup,
             script_for=scripts(taps),
         )
     run = Run(load)

@@ -160,7 +160,7 @@ class Dispatcher:
     async def _claim(self, private: int, groups: int) -> tuple[int, list[Delivery]]:
         """How many rows were claimed, and those to send (the others were cancelled)."""
         services = self._services
-        async with services.database.transaction(urgent=True) as session:
+        async with services.database.transaction() as session:
             now, real_now = services.clock(), utc_now()
             claimed, unreachable = await outbox.claim(
                 session,

@@ -37,6 +37,10 @@ MAX_PAUSE = 30.0
 # Updates in hand at most: beyond, the database is not keeping up, and fetching more
 # would only hold them in memory.
 MAX_IN_HAND = 1000
+# Polls that bring updates are this far apart at least: each batch is stored in a
+# transaction of its own, and on a busy bot a few milliseconds' wait gathers more
+# updates into one (Telegram itself takes longer than this to answer).
+BUSY_POLL_INTERVAL = 0.005
 
 
 class UpdatesBot(ExtBot[Lane]):
@@ -117,6 +121,9 @@ class Poller:
             while len(self._in_hand) >= MAX_IN_HAND and not self._stopping.is_set():
                 self._progress.clear()
                 await self._progress.wait()
+            if batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=BUSY_POLL_INTERVAL)
         for handle in self._retries:
             handle.cancel()  # still stored: handled after the next start
         if self._in_hand:

@@ -137,7 +137,9 @@ class Recorder:
     async def _write(self) -> None:
         batch, self._batch = self._batch, _Batch()
         try:
-            async with self._services.database.transaction(urgent=True) as session:
+            # Not urgent: waiting its turn behind updates lets results gather into
+            # fewer, larger writes.
+            async with self._services.database.transaction() as session:
                 await self._record(session, batch)
         except BaseException:
             # Nothing was written: the results go back, ahead of any newer ones.

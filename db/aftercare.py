@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic.aftercare import Laser
 from db import outbox
+from db.engine import core
 from db.models import AftercareCheckin, AftercarePlan
 
 
@@ -41,15 +42,43 @@ def _view(row: AftercarePlan) -> PlanView:
     )
 
 
+_VIEW_COLUMNS = (
+    AftercarePlan.id,
+    AftercarePlan.patient_id,
+    AftercarePlan.laser,
+    AftercarePlan.treated_on,
+    AftercarePlan.status,
+    AftercarePlan.send_at,
+    AftercarePlan.last_nudge_day,
+    AftercarePlan.recorded_by,
+    AftercarePlan.appointment_id,
+)
+
+
 async def find(
     session: AsyncSession, *, plan_id: int, patient_id: int | None = None
 ) -> PlanView | None:
-    """The plan with this id; with `patient_id`, only if it is that patient's."""
-    query = select(AftercarePlan).where(AftercarePlan.id == plan_id)
+    """The plan with this id; with `patient_id`, only if it is that patient's.
+
+    Columns on the session's connection, no ORM object: every nudge sent reads its plan.
+    """
+    query = select(*_VIEW_COLUMNS).where(AftercarePlan.id == plan_id)
     if patient_id is not None:
         query = query.where(AftercarePlan.patient_id == patient_id)
-    row = await session.scalar(query)
-    return None if row is None else _view(row)
+    row = (await (await core(session)).execute(query)).first()
+    if row is None:
+        return None
+    return PlanView(
+        id=row.id,
+        patient_id=row.patient_id,
+        laser=Laser(row.laser),
+        treated_on=row.treated_on,
+        status=row.status,
+        send_at=row.send_at,
+        last_nudge_day=row.last_nudge_day,
+        recorded_by=row.recorded_by,
+        appointment_id=row.appointment_id,
+    )
 
 
 async def _newest(session: AsyncSession, patient_id: int, status: str) -> PlanView | None:

@@ -136,9 +136,9 @@ class Database:
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """Commits when the block ends normally, rolls back when it raises.
 
-        `urgent` transactions (the short bookkeeping of fetched updates, claims and
-        sends: a statement or two each) go before queued update transactions, so a
-        queue of patients' updates never delays the next fetch or the next send.
+        `urgent` transactions (storing a fetched batch of updates: one statement) go
+        before queued update transactions, so a queue of patients' updates never
+        delays the next fetch.
         """
         await self._gate.acquire(urgent=urgent)
         try:
