@@ -669,7 +669,7 @@ def _parser() -> argparse.ArgumentParser:
     backlog_options = parser.add_argument_group("staff backlog")
     backlog_options.add_argument("--backlog-posts", type=int, default=100)
     backlog_options.add_argument("--backlog-patients", type=int, default=20)
-    backlog_options.add_argument("--backlog-taps", type=int, default=10)
+    backlog_options.add_argument("--backlog-taps", type=int, default=30)
     backlog_options.add_argument(
         "--backlog-think", type=float, default=1.0, help="seconds a patient reads each answer"
     )

@@ -125,6 +125,9 @@ class Sender:
         finally:
             del self._queues[chat_id]
             del self._workers[chat_id]
+            held = self._held.get(chat_id)
+            if held is not None and held[0] <= time.monotonic():
+                del self._held[chat_id]
 
     async def _answer(self, answer: ButtonAnswer) -> None:
         """Best effort: a press whose answer fails only spins a little longer."""

@@ -19,6 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UNHANDLED = sa.text("handled_at IS NULL")
+PENDING = sa.text("status = 'pending'")
 
 
 def upgrade() -> None:
@@ -26,6 +27,7 @@ def upgrade() -> None:
     # partial index on pending rows stays as it is.
     op.add_column("outbox", sa.Column("claimed_until", db.types.UTCDateTime(), nullable=True))
     op.add_column("outbox", sa.Column("claimed_by", sa.BigInteger(), nullable=True))
+    _pending_index("due_at", "id")
     op.add_column("processed_update", sa.Column("payload", sa.JSON(), nullable=True))
     op.add_column(
         "processed_update", sa.Column("handled_at", db.types.UTCDateTime(), nullable=True)
@@ -40,7 +42,19 @@ def upgrade() -> None:
     )
 
 
+def _pending_index(*columns: str) -> None:
+    op.drop_index("ix_outbox_pending_due", "outbox")
+    op.create_index(
+        "ix_outbox_pending_due",
+        "outbox",
+        list(columns),
+        postgresql_where=PENDING,
+        sqlite_where=PENDING,
+    )
+
+
 def downgrade() -> None:
+    _pending_index("due_at")
     op.drop_index("ix_processed_update_unhandled", "processed_update")
     with op.batch_alter_table("processed_update") as batch:
         batch.drop_column("handled_at")
