@@ -24,6 +24,7 @@ from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application, ExtBot
 
 from bot.lanes import Lane
+from bot.processor import RetryLater
 from db import updates as inbox
 from handlers.context import Services
 
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10  # seconds Telegram holds an empty getUpdates open
 # Seconds Telegram may take to answer, on top of the poll's own wait.
 READ_TIMEOUT = 5.0
-MAX_ATTEMPTS = 5  # an update that fails this often is given up rather than tried forever
+# An update that fails this often, for another reason than the database, is given up.
+MAX_ATTEMPTS = 5
 MAX_PAUSE = 30.0
 # Updates in hand at most: beyond, the database is not keeping up, and fetching more
 # would only hold them in memory.
@@ -74,9 +76,14 @@ class Poller:
         self._progress = asyncio.Event()
 
     async def idle(self) -> None:
-        """Returns once no update is in hand (tests wait here before reading the chat)."""
-        while self._in_hand or self._chores:
-            await asyncio.gather(*self._in_hand.values(), *self._chores, return_exceptions=True)
+        """Returns once no update is in hand or waiting to be tried again (tests wait
+        here before reading the chat)."""
+        while self._in_hand or self._chores or self._retries:
+            if self._in_hand or self._chores:
+                tasks = [*self._in_hand.values(), *self._chores]
+                await asyncio.gather(*tasks, return_exceptions=True)
+            else:
+                await asyncio.sleep(0.01)  # an update waits to be tried again
 
     def stop(self) -> None:
         """Finishes the updates in hand, then returns from run(); safe from a signal handler."""
@@ -192,7 +199,9 @@ class Poller:
             self._attempts.pop(update_id, None)
             return
         attempts = self._attempts[update_id] = self._attempts.get(update_id, 0) + 1
-        if attempts >= MAX_ATTEMPTS:
+        database_down = isinstance(error, RetryLater | SQLAlchemyError | OSError)
+        if attempts >= MAX_ATTEMPTS and not database_down:
+            # Not the database: something about this update that will not change.
             log.error(
                 "giving up on update update_id=%s after %s attempts",
                 update_id,
@@ -202,8 +211,11 @@ class Poller:
             self._attempts.pop(update_id)
             self._spawn(self._give_up(update_id))
             return
+        # The database being away is never a reason to drop an update: it waits, stored,
+        # and is tried again, less and less often, until the database answers.
         delay = min(2.0 ** (attempts - 1), MAX_PAUSE)
-        log.warning(
+        log.log(
+            logging.WARNING if attempts == 1 else logging.DEBUG,
             "update will be retried update_id=%s attempt=%s error=%s",
             update_id,
             attempts,

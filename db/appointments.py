@@ -92,13 +92,21 @@ async def upcoming_for_patient(
     return [_view(row) for row in rows]
 
 
-async def find(
-    session: AsyncSession, *, appointment_id: int, patient_id: int | None = None
-) -> AppointmentView | None:
-    """Reads and locks an appointment; with patient_id, only if it is that patient's own."""
+async def find(session: AsyncSession, *, appointment_id: int) -> AppointmentView | None:
+    """Reads and locks an appointment, whoever's it is: for staff and scheduled messages.
+    A patient's button goes through `find_own`."""
     query = select(Appointment).where(Appointment.id == appointment_id)
-    if patient_id is not None:
-        query = query.where(Appointment.patient_id == patient_id)
+    row = (await session.scalars(query.with_for_update())).one_or_none()
+    return None if row is None else _view(row)
+
+
+async def find_own(
+    session: AsyncSession, *, appointment_id: int, patient_id: int
+) -> AppointmentView | None:
+    """Reads and locks an appointment if it is this patient's own; None for anyone else's."""
+    query = select(Appointment).where(
+        Appointment.id == appointment_id, Appointment.patient_id == patient_id
+    )
     row = (await session.scalars(query.with_for_update())).one_or_none()
     return None if row is None else _view(row)
 

@@ -43,6 +43,7 @@ STAFF_COMMANDS = ("today", "tomorrow", "week", "patient", "export", "help")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    fallback.register_guard(application)
     menu.register(application)
     info.register(application)
     prescreen.register(application)

@@ -136,7 +136,8 @@ async def _old_when(context: ClinicContext) -> str | None:
     old_id = context.flow.data.get("reschedule")
     if old_id is None:
         return None
-    old = await appointments.find(
+    assert context.scope.patient_id is not None  # the flow is a patient's
+    old = await appointments.find_own(
         context.session, appointment_id=old_id, patient_id=context.scope.patient_id
     )
     return when_label(old.starts_at, context.services.zone) if old else None

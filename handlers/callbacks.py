@@ -22,6 +22,7 @@ RESCHEDULE = "appt:r:"  # + appointment id
 CANCEL = "appt:c:"  # + appointment id
 CANCEL_REASON = "appt:x:"  # + appointment id + ":" + reason number (0: none)
 THERE = "appt:y:"  # + appointment id: "I'll be there"
+STAFF = "staff:"  # every staff button's data starts so
 STAFF_CONFIRM = "staff:ok:"  # + appointment id
 STAFF_DECLINE = "staff:no:"  # + appointment id
 STAFF_CARD = "staff:card:"  # + appointment id: the card as it is

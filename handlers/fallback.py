@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SQLInterfaceError
@@ -16,6 +17,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.callbacks import STAFF
 from handlers.context import CURRENT_SCOPE, ClinicContext, Outcome
 from handlers.navigation import back_to_menu, reshow_current_step
 from handlers.replies import answer_button, send
@@ -54,6 +56,17 @@ async def old_button(update: Update, context: ClinicContext) -> None:
     chat = update.effective_chat
     if chat is not None and chat.type == "private":
         await reshow_current_step(update, context, notice)
+
+
+async def button_outside_its_chat(update: Update, context: ClinicContext) -> None:
+    """A patient's button pressed outside a private chat (forged, or forwarded into the
+    staff group): nothing happens, whatever its data names. Patients' buttons act only
+    for the patient whose private chat they are in; staff buttons check their group."""
+    chat = update.effective_chat
+    if chat is None or chat.type == "private":
+        return  # for the flows to handle
+    await answer_button(update, context, context.text("fallback.private_only"))
+    raise ApplicationHandlerStop
 
 
 async def on_error(update: object, context: ClinicContext) -> None:
@@ -95,6 +108,14 @@ def _database_unavailable(error: BaseException | None) -> bool:
     if isinstance(error, OperationalError | SQLInterfaceError | PoolTimeout | OSError):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def register_guard(application: Application) -> None:  # type: ignore[type-arg]
+    """Registers what runs before every flow (handler group -1)."""
+    patient_button = f"^(?!{re.escape(STAFF)})"
+    application.add_handler(
+        CallbackQueryHandler(button_outside_its_chat, pattern=patient_button), group=-1
+    )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -81,8 +81,11 @@ async def list_appointments(update: Update, context: ClinicContext) -> None:
 
 async def own_upcoming(context: ClinicContext, appointment_id: int) -> AppointmentView | None:
     """The patient's own active appointment still ahead; None for anyone else's."""
-    appointment = await appointments.find(
-        context.session, appointment_id=appointment_id, patient_id=context.scope.patient_id
+    patient_id = context.scope.patient_id
+    if patient_id is None:
+        return None  # not a patient's private chat
+    appointment = await appointments.find_own(
+        context.session, appointment_id=appointment_id, patient_id=patient_id
     )
     if appointment is None or not appointment.active or appointment.starts_at <= context.scope.now:
         return None

@@ -196,3 +196,54 @@ async def test_postgresql_restart_during_traffic_loses_no_step(
     await database.dispose()
     # Every step the patients took is in the log once: none lost, none twice.
     assert dict(incoming) == {ana.id: len(steps), ben.id: len(steps)}
+
+
+async def test_postgresql_down_for_twenty_seconds_loses_no_update(
+    standin: StandIn, database_url: str, ana: User, ben: User
+) -> None:
+    """Patients keep tapping while the database stops for 20 s: the updates in hand and
+    those that come meanwhile wait, stored or at Telegram, and are all answered once it
+    is back. (20 s, longer than the 1 + 2 + 4 + 8 s of retries after which an update
+    failing for another reason is given up: none is dropped for the database.)"""
+    postgres_only(database_url)
+    version = cluster_version()
+    _, stop = await start_bot(standin, database_url)
+
+    def cluster(action: str) -> None:
+        command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action]
+        subprocess.run(command, check=True, timeout=60)
+
+    sent: list[dict[str, object]] = []
+
+    async def keep_tapping(user: User) -> None:
+        for _ in range(40):
+            sent.append(await standin.send_text(user, "/help"))
+            await asyncio.sleep(0.5)
+
+    try:
+        for user in (ana, ben):
+            await standin.handled(await standin.send_text(user, "/start"), timeout=30)
+        tapping = asyncio.gather(keep_tapping(ana), keep_tapping(ben))
+        await asyncio.sleep(1)
+        await asyncio.to_thread(cluster, "stop")
+        try:
+            await asyncio.sleep(20)
+        finally:
+            await asyncio.to_thread(cluster, "start")
+        await tapping
+        for update in sent:
+            await standin.handled(update, timeout=120)
+    finally:
+        await stop()
+    for user in (ana, ben):
+        helps = [
+            m for m in standin.bot_messages(user.id) if (m.text or "").startswith("What I can")
+        ]
+        assert len(helps) == 40  # every tap answered, once
+    database = Database(database_url)
+    async with database.transaction() as session:
+        incoming = await session.scalar(
+            select(func.count()).select_from(MessageLog).where(MessageLog.direction == "in")
+        )
+    await database.dispose()
+    assert incoming == 2 + 80

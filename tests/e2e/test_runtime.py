@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select, text
 
+from bot.processor import RetryLater
 from db import outbox
 from db.engine import Database
 from db.models import AftercareCheckin, OutboxMessage
@@ -160,3 +163,28 @@ async def test_a_patient_stuck_on_a_lock_holds_up_nobody_else(
     assert (standin.screen(ana.id).text or "").startswith("What would you like to know")
     await database.dispose()
     await stop()
+
+
+async def test_an_update_waits_out_the_database_however_long_it_takes(
+    bot: RunningBot, ana: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database failing an update many times over is no reason to drop it: it is
+    tried again until it goes through (the pauses are shortened here)."""
+    standin = bot.standin
+    await act(standin, await standin.send_text(ana, "/start"))
+    monkeypatch.setattr("bot.poller.MAX_PAUSE", 0.05)
+    processor = bot.application.update_processor
+    real_run = processor._run  # type: ignore[attr-defined]
+    failures = {"left": 8}
+
+    async def failing_run(update: Any, coroutine: Any) -> Any:
+        if failures["left"]:
+            failures["left"] -= 1
+            coroutine.close()
+            raise RetryLater(update.update_id)  # as when the database is unreachable
+        return await real_run(update, coroutine)
+
+    monkeypatch.setattr(processor, "_run", failing_run)
+    await act(standin, await standin.press(ana, FAQ))
+    assert failures["left"] == 0
+    assert (standin.screen(ana.id).text or "").startswith("What would you like to know")
