@@ -44,10 +44,15 @@ class CarePlan:
 
 @dataclass(frozen=True)
 class Sign:
-    """A warning sign the patient can report: call the clinic now."""
+    """A warning sign the patient can report: call the clinic now.
+
+    `words` are what a patient might type for it (clinic.triage reads free text with
+    them): phrases, case and accents aside; a trailing `*` stands for any ending.
+    """
 
     key: str
     button: str
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,10 @@ def _faq(data: dict[str, Any]) -> Faq:
 
 # Placeholders the handlers fill in, besides the clinic's details.
 _FILLED_BY_THE_BOT = {
+    "signs",
+    "words",
+    "treatment",
+    "said",
     "first_name",
     "name",
     "patient_phone",
@@ -316,7 +320,12 @@ def _aftercare(data: dict[str, Any], clinic: ClinicInfo) -> Aftercare:
             raise ContentError(
                 f"aftercare.toml: sign {number} needs a key (a-z, 0-9, _) and a button"
             )
-        signs.append(Sign(key, button))
+        words = raw.get("words", [])
+        if not isinstance(words, list) or not all(
+            isinstance(word, str) and word.strip() for word in words
+        ):
+            raise ContentError(f"aftercare.toml: sign {key}'s words must be a list of phrases")
+        signs.append(Sign(key, button, tuple(word.strip() for word in words)))
     if not signs or len({sign.key for sign in signs}) != len(signs):
         raise ContentError("aftercare.toml needs [[sign]] entries with different keys")
     times = tuple(_time(text) for text in data.get("times", []))

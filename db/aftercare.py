@@ -81,6 +81,17 @@ async def find(
     )
 
 
+async def newest(session: AsyncSession, *, patient_id: int) -> PlanView | None:
+    """The patient's newest plan in any state: they were treated at the clinic."""
+    row = await session.scalar(
+        select(AftercarePlan)
+        .where(AftercarePlan.patient_id == patient_id)
+        .order_by(AftercarePlan.created_at.desc(), AftercarePlan.id.desc())
+        .limit(1)
+    )
+    return None if row is None else _view(row)
+
+
 async def _newest(session: AsyncSession, patient_id: int, status: str) -> PlanView | None:
     row = await session.scalar(
         select(AftercarePlan)

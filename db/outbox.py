@@ -136,8 +136,10 @@ async def cancel_pending(
     patient_id: int | None = None,
     plan_id: int | None = None,
     kinds: tuple[str, ...] | None = None,
+    private_only: bool = False,
 ) -> int:
     """Cancels pending rows of an appointment, a patient or a plan; returns how many.
+    `private_only`: only those to a private chat, not those about them to the staff.
 
     A row being sent at this moment may still go out; its settler checks the state
     it settles (a nudge queues no next day for a stopped plan).
@@ -153,6 +155,8 @@ async def cancel_pending(
         query = query.where(OutboxMessage.patient_id == patient_id)
     if kinds is not None:
         query = query.where(OutboxMessage.kind.in_(kinds))
+    if private_only:
+        query = query.where(OutboxMessage.chat_id > 0)
     result = await session.execute(query.values(status="cancelled"))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -208,7 +212,7 @@ async def claim(
             .with_for_update(of=OutboxMessage, skip_locked=True)
         )
         for row in await (await core(session)).execute(query):
-            if row.patient_id is not None and not row.reachable:
+            if row.patient_id is not None and not row.reachable and row.chat_id > 0:
                 unreachable.append(row.id)
                 continue
             claimed.append(

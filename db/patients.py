@@ -71,7 +71,8 @@ async def stop_unreachable(session: AsyncSession, *, patient_id: int, now: datet
     """
     await session.execute(update(Patient).where(Patient.id == patient_id).values(reachable=False))
     await aftercare.end_for_patient(session, patient_id=patient_id, reason="unreachable", now=now)
-    await outbox.cancel_pending(session, patient_id=patient_id)
+    # Only what goes to their own chat: an alert about them still reaches staff.
+    await outbox.cancel_pending(session, patient_id=patient_id, private_only=True)
 
 
 async def saved_phone(session: AsyncSession, *, patient_id: int) -> str | None:

@@ -21,6 +21,7 @@ from handlers import (
     privacy,
     reachability,
     staff,
+    triage,
 )
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     agenda.register(application)
     privacy.register(application)
     reachability.register(application)
+    triage.register(application)
     # Last: catches whatever no flow above claimed.
     fallback.register(application)
 

@@ -17,6 +17,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers import triage
 from handlers.callbacks import STAFF
 from handlers.context import CURRENT_SCOPE, ClinicContext, Outcome
 from handlers.navigation import back_to_menu, reshow_current_step
@@ -39,7 +40,10 @@ async def photo(update: Update, context: ClinicContext) -> None:
 
 
 async def free_text(update: Update, context: ClinicContext) -> None:
-    """Answers typed text where buttons were expected by showing the step again."""
+    """Answers typed text where buttons were expected: a warning sign gets the call-the-
+    clinic answer (handlers.triage); anything else, the step again."""
+    if await triage.typed_signs(update, context):
+        return
     key = "fallback.text" if context.flow.name else "fallback.text_no_flow"
     await reshow_current_step(update, context, context.text(key))
 

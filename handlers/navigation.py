@@ -17,6 +17,7 @@ ABOUT = "faq"
 CANDIDACY = "menu:candidacy"
 BOOK = "menu:book"
 AFTERCARE = "menu:aftercare"
+PROBLEM = "menu:problem"
 CONTACT = "menu:contact"
 
 Reshow = Callable[[Update, ClinicContext], Awaitable[None]]
@@ -41,6 +42,7 @@ def menu_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
         ("menu.book", BOOK),
         ("menu.appointments", APPOINTMENTS),
         ("menu.aftercare", AFTERCARE),
+        ("menu.problem", PROBLEM),
         ("menu.contact", CONTACT),
     ]
     return InlineKeyboardMarkup(

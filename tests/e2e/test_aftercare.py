@@ -146,6 +146,9 @@ async def test_a_warning_sign_reaches_the_patient_and_staff_without_waiting_for_
         "🟡 Pus, yellow crusts or spreading redness",
         "💧 Blisters or a cold sore",
         "👁 Strong swelling around the eyes",
+        "👁 Eye pain or a change in vision",
+        "🚨 Trouble breathing, or a rash spreading",
+        "🩹 Skin still open after two weeks",
         "❓ Something else",
         "🙂 Nothing, I'm fine",
     ]

@@ -54,7 +54,12 @@ async def wait_for_text(standin: StandIn, chat_id: int, part: str, count: int = 
     )
 
 
-def staff_card(standin: StandIn) -> ChatMessage:
+async def staff_card(standin: StandIn) -> ChatMessage:
+    """The card the staff group shows last; a card leaves after the patient's reply, so
+    this waits for it."""
+    await standin.wait_for(
+        lambda: any(m.keyboard for m in standin.bot_messages(STAFF)), what="the staff card"
+    )
     return standin.screen(STAFF)
 
 
@@ -101,8 +106,7 @@ async def test_a_patient_books_staff_confirm_and_the_calendar_file_has_the_insta
     assert appointment.starts_at == TUESDAY_10AM
     assert appointment.phone == "+14165550123"
 
-    await standin.wait_for(lambda: bool(standin.bot_messages(STAFF)), what="the staff card")
-    card = staff_card(standin)
+    card = await staff_card(standin)
     assert card.text is not None
     assert "Consultation request" in card.text
     assert "Ana Silva" in card.text and "+1 416-555-0123" in card.text
@@ -144,8 +148,7 @@ async def test_a_second_press_on_the_card_changes_nothing(
 ) -> None:
     standin = clinic.standin
     await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
-    await standin.wait_for(lambda: bool(standin.bot_messages(STAFF)), what="the staff card")
-    card = staff_card(standin)
+    card = await staff_card(standin)
     confirm = card.button("✅ Confirm")["callback_data"]
     await act(standin, await standin.press(maria, "✖️ Decline", message=card))
     # Another staff member presses Confirm on the card as their phone still shows it.

@@ -15,6 +15,7 @@ MENU_BUTTONS = [
     "📅 Book a free consultation",
     "🗓 My appointments",
     "🩹 Aftercare",
+    "🩺 A problem after my treatment",
     "📞 Contact the clinic",
 ]
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from db.models import AftercarePlan, Appointment, FlowState, OutboxMessage, Patient
 from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot
-from tests.e2e.test_booking import STAFF, act, book, staff_card, wait_for_text
+from tests.e2e.test_aftercare import opt_in
+from tests.e2e.test_booking import STAFF, act, book, staff_card, texts, wait_for_text
 
 
 def every_button_sent_to(standin: StandIn, chat_id: int) -> set[str]:
@@ -66,7 +67,7 @@ async def test_a_patients_buttons_replayed_elsewhere_change_nothing(
     does the staff card."""
     standin = clinic.standin
     await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
-    await act(standin, await standin.press(maria, "✅ Confirm", message=staff_card(standin)))
+    await act(standin, await standin.press(maria, "✅ Confirm", message=await staff_card(standin)))
     await wait_for_text(standin, ana.id, "is confirmed")
     await act(standin, await standin.send_text(ana, "/aftercare"))
     await act(standin, await standin.press(ana, "CO2 laser"))
@@ -77,7 +78,7 @@ async def test_a_patients_buttons_replayed_elsewhere_change_nothing(
 
     before = await ana_as_stored(clinic, ana)
     ana_chat = [(m.message_id, m.text, m.keyboard) for m in standin.bot_messages(ana.id)]
-    card = staff_card(standin)
+    card = await staff_card(standin)
     card_before = (card.text, card.keyboard)
     for data in sorted(buttons):
         await act(standin, await standin.press_data(maria, card, data))
@@ -90,3 +91,67 @@ async def test_a_patients_buttons_replayed_elsewhere_change_nothing(
     answers = {standin.callback_answers[q] for q in standin.callback_answers}
     assert "This button works only in your private chat with the clinic's assistant." in answers
     assert [m.text for m in standin.bot_messages(STAFF)] == [card.text]
+
+
+async def test_symptoms_typed_as_text_get_the_call_now_answer_and_alert_staff(
+    clinic: RunningBot, ana: User
+) -> None:
+    """A patient on a plan types what a warning sign sounds like: they are told to call
+    the clinic now, with the phone; staff get an alert with her name and the words."""
+    standin = clinic.standin
+    await opt_in(standin, ana, day="Yesterday")
+    await act(
+        standin,
+        await standin.send_text(ana, "my face is swollen, pus everywhere and 39.5 fever"),
+    )
+    answer = texts(standin, ana.id)[-1]
+    assert "Please call the clinic now: +1 905-929-3134" in answer and "911" in answer
+    assert "I've let the clinic know" in answer
+    assert standin.screen(ana.id).buttons() == ["📞 Call the clinic", "🏠 Main menu"]
+    await standin.wait_for(lambda: len(texts(standin, STAFF)) == 1, 5, "the staff alert")
+    alert = texts(standin, STAFF)[0]
+    assert "Patient reports a warning sign" in alert and "Ana Silva" in alert
+    assert "Fever over 38" in alert and "Pus, yellow crusts" in alert
+    assert 'They wrote: "fever, pus"' in alert
+    assert "CO2 laser, day 1" in alert
+
+
+async def test_a_problem_after_treatment_is_on_the_menu_for_anyone(
+    clinic: RunningBot, ana: User, ben: User, maria: User
+) -> None:
+    """Ana declined the aftercare messages of a treatment staff recorded, Ben was never
+    treated: both reach the warning signs from the menu and are told to call; staff
+    hear about Ana, whom the clinic treated."""
+    standin = clinic.standin
+    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    card = await staff_card(standin)
+    await act(standin, await standin.press(maria, "✅ Confirm", message=card))
+    await act(standin, await standin.press(maria, "🩹 Record treatment", message=card))
+    await act(standin, await standin.press(maria, "CO2 laser", message=card))
+    await act(standin, await standin.press(maria, "Today", message=card))
+    await wait_for_text(standin, ana.id, "has recorded your CO2 laser treatment")
+    await act(standin, await standin.press(ana, "No, thanks"))
+    staff_before = len(texts(standin, STAFF))
+    for user in (ana, ben):
+        await act(standin, await standin.send_text(user, "/start"))
+        await act(standin, await standin.press(user, "🩺 A problem after my treatment"))
+        assert "What do you notice?" in (standin.screen(user.id).text or "")
+        await act(standin, await standin.press(user, "🌡 Fever over 38 °C (100.4 °F)"))
+    assert "I've let the clinic know" in texts(standin, ana.id)[-1]
+    ben_answer = texts(standin, ben.id)[-1]
+    assert "Please call the clinic now" in ben_answer and "let the clinic know" not in ben_answer
+    await standin.wait_for(
+        lambda: len(texts(standin, STAFF)) == staff_before + 1, 5, "one staff alert"
+    )
+    assert "Ana Silva" in texts(standin, STAFF)[-1] and "Fever" in texts(standin, STAFF)[-1]
+
+
+async def test_ordinary_text_and_a_denied_symptom_are_not_alarms(
+    clinic: RunningBot, ana: User
+) -> None:
+    standin = clinic.standin
+    await opt_in(standin, ana, day="Yesterday")
+    for said in ("no fever, all good", "thanks!"):
+        await act(standin, await standin.send_text(ana, said))
+        assert "I work best with the buttons" in texts(standin, ana.id)[-2]
+    assert texts(standin, STAFF) == []
