@@ -209,8 +209,11 @@ class Recorder:
                 services, session, old_chat_id=delivery.chat_id, new_chat_id=new_chat_id, now=now
             )
         settled: dict[str, list[Any]] = defaultdict(list)
-        for delivery in [d for d, _, _ in batch.sent] + [d for d, _ in batch.failed]:
+        for delivery in [d for d, _, _ in batch.sent]:
             if (settle := delivery.message.settle) is not None:
+                settled[settle.kind].append(settle.item)
+        for delivery, _ in batch.failed:
+            if (settle := delivery.message.settle) is not None and not settle.if_delivered:
                 settled[settle.kind].append(settle.item)
         for kind, items in settled.items():
             await SETTLERS[kind](session, services, items, now)

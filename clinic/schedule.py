@@ -59,6 +59,16 @@ class Unavailable(enum.Enum):
     TAKEN = "taken"
 
 
+def is_open(schedule: Schedule, now: datetime, zone: ZoneInfo) -> bool:
+    """Whether the clinic is open (someone answers its phone): within the day's hours
+    and not a closed date."""
+    local = now.astimezone(zone)
+    if local.date() in schedule.closed:
+        return False
+    wall = local.time().replace(tzinfo=None)
+    return any(opens <= wall < closes for opens, closes in schedule.hours.get(local.weekday(), ()))
+
+
 def day_slots(schedule: Schedule, day: date, zone: ZoneInfo) -> Iterator[datetime]:
     """The consultation start instants (UTC) of one local day, ignoring bookings."""
     if day in schedule.closed:

@@ -94,6 +94,11 @@ async def chat_of(session: AsyncSession, *, patient_id: int) -> int:
     )
 
 
+async def find_chat(session: AsyncSession, *, patient_id: int) -> int | None:
+    """The patient's private chat, or None if they had their data deleted."""
+    return await session.scalar(select(Patient.telegram_id).where(Patient.id == patient_id))
+
+
 @dataclass(frozen=True)
 class Contact:
     telegram_id: int

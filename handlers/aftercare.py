@@ -31,6 +31,7 @@ from clinic.aftercare import (
 from clinic.when import clock_label, day_label, when_label
 from db import aftercare, outbox
 from db.aftercare import PlanView
+from handlers import triage
 from handlers.callbacks import (
     AC_BACK,
     AC_CHANGE_TIME,
@@ -564,7 +565,7 @@ async def sign(update: Update, context: ClinicContext) -> None:
     checkin_id = await _checkin(context, plan, "sign", sign=key)
     alert_staff(context, checkin_id)
     log.info("aftercare warning sign reported plan_id=%s checkin_id=%s", plan.id, checkin_id)
-    await send(update, context, context.text("aftercare.call_now"), back_to_menu(context))
+    await triage.answer_sign(update, context)
 
 
 # -- stopping ------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ STAFF_CAME = "staff:came:"  # + appointment id: the patient came (completed)
 STAFF_NO_SHOW = "staff:ns:"  # + appointment id
 STAFF_CANCEL = "staff:cx:"  # + appointment id: cancel, which reason?
 STAFF_CANCEL_REASON = "staff:cr:"  # + appointment id + ":" + reason number (1..)
+STAFF_ON_IT = "staff:onit:"  # + patient id: "I'm on it" on a warning-sign alert
 FORGET_YES = "pv:forget"  # /forget confirmed
 FORGET_NO = "pv:keep"
 # Aftercare set-up, in the flow (the flow state holds the choices so far).

@@ -24,6 +24,7 @@ from db import aftercare, outbox, patients
 from db.aftercare import PlanView
 from db.outbox import Due
 from db.patients import chat_of
+from handlers import triage
 from handlers.callbacks import AC_FINE, AC_INVITE_NO, AC_INVITED, AC_STOP, AC_WORRIED
 from handlers.context import ClinicContext, Services
 from handlers.notices import renders, send_after_commit
@@ -241,4 +242,5 @@ async def render_alert(
         number=str(checkin.day),
         day=day_label(plan.treated_on),
     )
-    return Outgoing(text)
+    keyboard, settle = triage.alert_extras(services, plan.patient_id, person.telegram_id)
+    return Outgoing(text, keyboard, settle=settle)

@@ -34,6 +34,9 @@ class Settle:
 
     kind: str
     item: Any
+    # Only once Telegram has the message, not when it is given up (a patient is told
+    # the clinic has their alert only when it does).
+    if_delivered: bool = False
 
 
 Settler = Callable[[AsyncSession, "Services", Sequence[Any], datetime], Awaitable[None]]

@@ -1,9 +1,13 @@
-"""A problem after a treatment: the menu's entry, and warning signs in typed text.
+"""A problem after a treatment: the menu's entry, warning signs in typed text, and the
+staff group's alert.
 
 Anyone can reach it, whether their aftercare messages are on, declined, stopped or
-over. A warning sign (tapped, or read in what the patient typed, clinic.triage) gets
-the call-the-clinic answer with the phone; staff are alerted at once for anyone the
-clinic has treated. Never a diagnosis: the bot only says to call.
+over. A warning sign (tapped here or on an aftercare message, or read in what the
+patient typed, clinic.triage) gets the call-the-clinic answer with the phone, and
+Health811 when the clinic is closed; staff are alerted at once for anyone the clinic
+has treated. The patient hears that the clinic knows only once the alert is in the
+staff group, and who is calling back when someone taps "I'm on it". Never a
+diagnosis: the bot only says to call.
 """
 
 from __future__ import annotations
@@ -14,26 +18,29 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from clinic.aftercare import local_date, plan_day
 from clinic.phone import display_phone
+from clinic.schedule import is_open
 from clinic.triage import Finding, read_signs
 from clinic.when import day_label
-from db import aftercare, patients
+from db import aftercare, outbox, patients
 from db.outbox import Due
-from handlers.callbacks import pattern
+from handlers.callbacks import STAFF_ON_IT, pattern
 from handlers.context import ClinicContext, Services
 from handlers.navigation import CONTACT, PROBLEM, back_to_menu_button
 from handlers.notices import renders, send_after_commit
-from handlers.outgoing import Outgoing
+from handlers.outgoing import Outgoing, Settle, settles
 from handlers.replies import answer_button, send, show
 
 log = logging.getLogger(__name__)
 
 SIGN = "tr:s:"  # + sign key: a sign tapped on the problem screen
 ALERT = "triage_alert"
+HEARD = "alert_heard"  # to the patient: the staff group has the alert
+ON_IT = "alert_on_it"  # to the patient: who is calling back
 
 
 def _call_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
@@ -80,6 +87,19 @@ async def typed_signs(update: Update, context: ClinicContext) -> bool:
     return True
 
 
+def call_now(context: ClinicContext) -> str:
+    """Call the clinic now; out of hours, Health811 as well."""
+    text = context.text("triage.call_now")
+    if not is_open(context.content.schedule, context.scope.now, context.services.zone):
+        text += context.text("triage.closed_now")
+    return text
+
+
+async def answer_sign(update: Update, context: ClinicContext) -> None:
+    """The answer to any warning sign, wherever it was reported."""
+    await send(update, context, call_now(context), _call_keyboard(context))
+
+
 async def _report(update: Update, context: ClinicContext, findings: Sequence[Finding]) -> None:
     """Call the clinic now; staff hear of it at once if the clinic treated this patient."""
     patient_id = context.scope.patient_id
@@ -104,8 +124,77 @@ async def _report(update: Update, context: ClinicContext, findings: Sequence[Fin
         ",".join(finding.sign for finding in findings),
         alerted,
     )
-    key = "triage.call_now" if alerted else "triage.call_now_alone"
-    await send(update, context, context.text(key), _call_keyboard(context))
+    await answer_sign(update, context)
+
+
+def alert_extras(
+    services: Services, patient_id: int, telegram_id: int
+) -> tuple[InlineKeyboardMarkup, Settle]:
+    """What every warning-sign alert carries: the "I'm on it" button, and the patient
+    being told once the alert is in the group."""
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    services.content.texts("triage.on_it_button"),
+                    callback_data=f"{STAFF_ON_IT}{patient_id}",
+                )
+            ]
+        ]
+    )
+    return keyboard, Settle(HEARD, (patient_id, telegram_id), if_delivered=True)
+
+
+@settles(HEARD)
+async def alerts_delivered(
+    session: AsyncSession, services: Services, items: Sequence[tuple[int, int]], now: datetime
+) -> None:
+    await outbox.enqueue_many(
+        session,
+        rows=[
+            {"kind": HEARD, "chat_id": chat_id, "patient_id": patient_id, "due_at": now, "now": now}
+            for patient_id, chat_id in items
+        ],
+    )
+
+
+@renders(HEARD)
+async def render_heard(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    return Outgoing(services.content.texts("triage.heard"))
+
+
+@renders(ON_IT)
+async def render_on_it(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    staff = html.escape(str(due.payload.get("staff") or ""))
+    return Outgoing(services.content.texts("triage.on_it", staff=staff))
+
+
+async def on_it(update: Update, context: ClinicContext) -> None:
+    """A staff member takes the alert: the patient is told who is calling back, and the
+    button gives way to their name, so the others know."""
+    query = update.callback_query
+    chat, user = update.effective_chat, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    if chat is None or chat.id != context.services.staff_chat_id:
+        await answer_button(update, context, context.text("staff.not_here"))
+        return
+    patient_id = int(query.data.removeprefix(STAFF_ON_IT))
+    chat_id = await patients.find_chat(context.session, patient_id=patient_id)
+    if chat_id is None:  # their data was deleted since
+        await answer_button(update, context, context.text("staff.already"))
+        return
+    send_after_commit(
+        context, ON_IT, chat_id, patient_id=patient_id, payload={"staff": user.first_name}
+    )
+    log.info("warning sign taken by staff patient_id=%s", patient_id)
+    alert = query.message
+    text = alert.text_html if isinstance(alert, Message) and alert.text else ""
+    done = context.text("triage.on_it_done", staff=html.escape(user.first_name))
+    await show(update, context, f"{text}\n\n{done}".strip())
 
 
 @renders(ALERT)
@@ -132,6 +221,7 @@ async def render_alert(
         )
     words = due.payload.get("words") or []
     said = texts("triage.staff_words", words=html.escape(", ".join(words))) if words else ""
+    keyboard, settle = alert_extras(services, patient_id, person.telegram_id)
     text = texts(
         "triage.staff_alert",
         signs=html.escape("; ".join(labels)),
@@ -140,7 +230,7 @@ async def render_alert(
         treatment=treatment,
         said=said,
     )
-    return Outgoing(text)
+    return Outgoing(text, keyboard, settle=settle)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -148,5 +238,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         [
             CallbackQueryHandler(problem, pattern=f"^{PROBLEM}$"),
             CallbackQueryHandler(sign_tapped, pattern=pattern(SIGN, "[a-z0-9_]{1,32}")),
+            CallbackQueryHandler(on_it, pattern=pattern(STAFF_ON_IT, "[0-9]{1,18}")),
         ]
     )

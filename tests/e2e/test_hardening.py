@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -9,9 +10,17 @@ from sqlalchemy import select
 
 from db.models import AftercarePlan, Appointment, FlowState, OutboxMessage, Patient
 from tests.botapi.server import StandIn, User
-from tests.conftest import RunningBot
+from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_aftercare import opt_in
-from tests.e2e.test_booking import STAFF, act, book, staff_card, texts, wait_for_text
+from tests.e2e.test_booking import (
+    MONDAY_10AM,
+    STAFF,
+    act,
+    book,
+    staff_card,
+    texts,
+    wait_for_text,
+)
 
 
 def every_button_sent_to(standin: StandIn, chat_id: int) -> set[str]:
@@ -106,7 +115,7 @@ async def test_symptoms_typed_as_text_get_the_call_now_answer_and_alert_staff(
     )
     answer = texts(standin, ana.id)[-1]
     assert "Please call the clinic now: +1 905-929-3134" in answer and "911" in answer
-    assert "I've let the clinic know" in answer
+    assert "Health811" not in answer  # Monday morning: the clinic is open
     assert standin.screen(ana.id).buttons() == ["📞 Call the clinic", "🏠 Main menu"]
     await standin.wait_for(lambda: len(texts(standin, STAFF)) == 1, 5, "the staff alert")
     alert = texts(standin, STAFF)[0]
@@ -114,6 +123,8 @@ async def test_symptoms_typed_as_text_get_the_call_now_answer_and_alert_staff(
     assert "Fever over 38" in alert and "Pus, yellow crusts" in alert
     assert 'They wrote: "fever, pus"' in alert
     assert "CO2 laser, day 1" in alert
+    # Only now that staff have it is Ana told so.
+    await wait_for_text(standin, ana.id, "The clinic's team has been told")
 
 
 async def test_a_problem_after_treatment_is_on_the_menu_for_anyone(
@@ -137,13 +148,14 @@ async def test_a_problem_after_treatment_is_on_the_menu_for_anyone(
         await act(standin, await standin.press(user, "🩺 A problem after my treatment"))
         assert "What do you notice?" in (standin.screen(user.id).text or "")
         await act(standin, await standin.press(user, "🌡 Fever over 38 °C (100.4 °F)"))
-    assert "I've let the clinic know" in texts(standin, ana.id)[-1]
-    ben_answer = texts(standin, ben.id)[-1]
-    assert "Please call the clinic now" in ben_answer and "let the clinic know" not in ben_answer
+    for user in (ana, ben):
+        assert "Please call the clinic now" in texts(standin, user.id)[-1]
     await standin.wait_for(
         lambda: len(texts(standin, STAFF)) == staff_before + 1, 5, "one staff alert"
     )
     assert "Ana Silva" in texts(standin, STAFF)[-1] and "Fever" in texts(standin, STAFF)[-1]
+    await wait_for_text(standin, ana.id, "The clinic's team has been told")
+    assert not any("has been told" in text for text in texts(standin, ben.id))
 
 
 async def test_ordinary_text_and_a_denied_symptom_are_not_alarms(
@@ -155,3 +167,89 @@ async def test_ordinary_text_and_a_denied_symptom_are_not_alarms(
         await act(standin, await standin.send_text(ana, said))
         assert "I work best with the buttons" in texts(standin, ana.id)[-2]
     assert texts(standin, STAFF) == []
+
+
+FEVER = "🌡 Fever over 38 °C (100.4 °F)"
+
+
+async def report_fever(standin: StandIn, ana: User) -> None:
+    await act(standin, await standin.send_text(ana, "/start"))
+    await act(standin, await standin.press(ana, "🩺 A problem after my treatment"))
+    await act(standin, await standin.press(ana, FEVER))
+
+
+async def test_with_no_staff_group_the_patient_is_not_told_the_clinic_knows(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    """No staff group is set: a sign tapped on an aftercare message, one tapped from the
+    menu and one typed each get "call the clinic now", never "they expect your call"."""
+    running, stop = await start_bot(standin, database_url, clock=FakeClock(MONDAY_10AM))
+    await opt_in(standin, ana, day="Yesterday")
+    await act(standin, await standin.send_text(ana, "/aftercare"))
+    await act(standin, await standin.press(ana, "📋 Today's care"))
+    await act(standin, await standin.press(ana, "😟 Something worries me"))
+    await act(standin, await standin.press(ana, FEVER))
+    await report_fever(standin, ana)
+    await act(standin, await standin.send_text(ana, "my skin has pus and a fever"))
+    async with running.database.transaction() as session:
+        assert (await session.scalars(select(OutboxMessage.kind))).all() == ["nudge"]
+    said = texts(standin, ana.id)
+    assert sum("Please call the clinic now" in text for text in said) == 3
+    assert not any("has been told" in text or "expect your call" in text for text in said)
+    await stop()
+
+
+async def test_an_alert_the_staff_group_refuses_is_not_reported_to_the_patient(
+    clinic: RunningBot, ana: User
+) -> None:
+    standin = clinic.standin
+    await opt_in(standin, ana, day="Yesterday")
+    standin.fail("sendMessage", 400, 10, description="Bad Request: chat not found", chat_id=STAFF)
+    await report_fever(standin, ana)
+
+    async def alert_given_up() -> bool:
+        async with clinic.database.transaction() as session:
+            statuses = await session.scalars(
+                select(OutboxMessage.status).where(OutboxMessage.kind == "triage_alert")
+            )
+            return list(statuses) == ["failed"]
+
+    for _ in range(100):
+        if await alert_given_up():
+            break
+        await asyncio.sleep(0.05)
+    assert await alert_given_up()
+    assert "Please call the clinic now" in texts(standin, ana.id)[-1]
+    assert not any("has been told" in text for text in texts(standin, ana.id))
+    async with clinic.database.transaction() as session:
+        kinds = (await session.scalars(select(OutboxMessage.kind))).all()
+    assert "alert_heard" not in kinds
+
+
+async def test_out_of_hours_the_patient_is_given_health811(
+    clinic: RunningBot, clock: FakeClock, ana: User
+) -> None:
+    standin = clinic.standin
+    await opt_in(standin, ana, day="Yesterday")
+    clock.advance(hours=12)  # Monday 10 p.m.: the clinic closed at 6
+    await report_fever(standin, ana)
+    answer = texts(standin, ana.id)[-1]
+    assert "Please call the clinic now" in answer
+    assert "The clinic is closed right now" in answer and "Health811" in answer
+
+
+async def test_staff_take_an_alert_and_the_patient_hears_who_calls_back(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    standin = clinic.standin
+    await opt_in(standin, ana, day="Yesterday")
+    await report_fever(standin, ana)
+    await standin.wait_for(lambda: bool(texts(standin, STAFF)), what="the alert")
+    alert = standin.screen(STAFF)
+    assert alert.buttons() == ["🙋 I'm on it"]
+    await act(standin, await standin.press(maria, "🙋 I'm on it", message=alert))
+    await wait_for_text(standin, ana.id, "Maria from the clinic has seen your message")
+    taken = standin.bot_messages(STAFF)[-1]
+    assert taken.message_id == alert.message_id and not taken.keyboard
+    assert "Patient reports a warning sign" in (taken.text or "")
+    assert "Maria is calling them back" in (taken.text or "")
