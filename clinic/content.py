@@ -131,6 +131,7 @@ _FILLED_BY_THE_BOT = {
     "words",
     "treatment",
     "said",
+    "paused",
     "first_name",
     "name",
     "patient_phone",

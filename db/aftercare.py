@@ -107,6 +107,34 @@ async def active(session: AsyncSession, *, patient_id: int) -> PlanView | None:
     return await _newest(session, patient_id, "active")
 
 
+async def paused(session: AsyncSession, *, patient_id: int) -> PlanView | None:
+    """The patient's newest plan, if the bot stopped it because they had blocked it."""
+    plan = await newest(session, patient_id=patient_id)
+    if plan is None or plan.status != "stopped":
+        return None
+    reason = await session.scalar(
+        select(AftercarePlan.end_reason).where(AftercarePlan.id == plan.id)
+    )
+    return plan if reason == "unreachable" else None
+
+
+async def resume(session: AsyncSession, *, plan_id: int) -> PlanView | None:
+    """Sends a plan stopped for a blocked chat again; None if it is no longer paused
+    (resumed already, or replaced)."""
+    result = await session.execute(
+        update(AftercarePlan)
+        .where(
+            AftercarePlan.id == plan_id,
+            AftercarePlan.status == "stopped",
+            AftercarePlan.end_reason == "unreachable",
+        )
+        .values(status="active", ended_at=None, end_reason=None)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return await find(session, plan_id=plan_id)
+
+
 async def invitation(session: AsyncSession, *, patient_id: int) -> PlanView | None:
     """The newest treatment staff recorded that the patient has not answered yet."""
     return await _newest(session, patient_id, "invited")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,9 +55,16 @@ class Visitor:
     language_code: str | None
 
 
+class Conversation(NamedTuple):
+    patient_id: int
+    flow: Flow
+    # They write again after the bot found them unreachable (they had blocked it).
+    returned: bool = False
+
+
 async def open_conversation(
     session: AsyncSession, *, visitor: Visitor, now: datetime
-) -> tuple[int, Flow]:
+) -> Conversation:
     """The patient's id and flow state, in one round trip for a patient we know.
 
     The patient row is locked (PostgreSQL) so that a second process handling the same
@@ -94,7 +101,7 @@ async def open_conversation(
             language_code=visitor.language_code,
             now=now,
         )
-        return patient_id, Flow()
+        return Conversation(patient_id, Flow())
     names = (visitor.first_name, visitor.last_name, visitor.username, visitor.language_code)
     if (row.first_name, row.last_name, row.username, row.language_code) != names or not (
         row.reachable
@@ -110,11 +117,12 @@ async def open_conversation(
                 reachable=True,
             )
         )
+    returned = not row.reachable
     if row.has_flow is None:
-        return row.id, Flow()
+        return Conversation(row.id, Flow(), returned)
     data = dict(row.data or {})
     flow = Flow(row.flow, row.step, data, _stored=(row.flow, row.step, copy.deepcopy(data)))
-    return row.id, flow
+    return Conversation(row.id, flow, returned)
 
 
 async def save_flow(session: AsyncSession, *, patient_id: int, flow: Flow, now: datetime) -> None:

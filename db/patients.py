@@ -53,15 +53,23 @@ async def upsert_patient(
 
 async def set_reachable(
     session: AsyncSession, *, telegram_id: int, reachable: bool, now: datetime
-) -> None:
-    """Records that the patient blocked the bot, or came back."""
-    patient_id = await session.scalar(select(Patient.id).where(Patient.telegram_id == telegram_id))
-    if patient_id is None:
-        return
+) -> int | None:
+    """Records that the patient blocked the bot, or came back; returns their id if they
+    came back after the bot had found them unreachable."""
+    row = (
+        await session.execute(
+            select(Patient.id, Patient.reachable).where(Patient.telegram_id == telegram_id)
+        )
+    ).first()
+    if row is None:
+        return None
     if not reachable:
-        await stop_unreachable(session, patient_id=patient_id, now=now)
-        return
-    await session.execute(update(Patient).where(Patient.id == patient_id).values(reachable=True))
+        await stop_unreachable(session, patient_id=row.id, now=now)
+        return None
+    if row.reachable:
+        return None
+    await session.execute(update(Patient).where(Patient.id == row.id).values(reachable=True))
+    return int(row.id)
 
 
 async def stop_unreachable(session: AsyncSession, *, patient_id: int, now: datetime) -> None:

@@ -22,6 +22,7 @@ from handlers import (
     reachability,
     staff,
     triage,
+    welcome_back,
 )
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ STAFF_COMMANDS = ("today", "tomorrow", "week", "patient", "export", "help")
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     fallback.register_guard(application)
+    welcome_back.register(application)
     menu.register(application)
     info.register(application)
     prescreen.register(application)

@@ -62,6 +62,8 @@ class UpdateScope:
     # Set when the update queued a message that is due now: the dispatcher then sends
     # it right after the commit instead of at its next tick.
     wake_dispatcher: bool = False
+    # The patient writes again after having blocked the bot (handlers.welcome_back).
+    returned: bool = False
 
 
 CURRENT_SCOPE: ContextVar[UpdateScope | None] = ContextVar("clinic_update_scope", default=None)
@@ -121,7 +123,9 @@ async def open_scope(session: AsyncSession, update: Update, now: datetime) -> Up
         username=user.username,
         language_code=user.language_code,
     )
-    scope.patient_id, scope.flow = await open_conversation(session, visitor=visitor, now=now)
+    scope.patient_id, scope.flow, scope.returned = await open_conversation(
+        session, visitor=visitor, now=now
+    )
     kind, text, message_id = describe(update)
     scope.log.append(
         LogEntry(

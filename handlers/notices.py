@@ -98,6 +98,11 @@ async def after_confirmation(context: ClinicContext, appointment: AppointmentVie
     """The confirmation, its calendar file, and the reminders still ahead."""
     await to_patient(context, "confirmed", appointment)
     await to_patient(context, "ics", appointment)
+    await queue_reminders(context, appointment)
+
+
+async def queue_reminders(context: ClinicContext, appointment: AppointmentView) -> None:
+    """The appointment's reminders still ahead."""
     for hours, due_at in reminder_times(appointment.starts_at, context.scope.now):
         await to_patient(
             context,

@@ -8,6 +8,7 @@ from telegram import ChatMember, Update
 from telegram.ext import Application, ChatMemberHandler
 
 from db.patients import set_reachable
+from handlers import welcome_back
 from handlers.context import ClinicContext
 
 log = logging.getLogger(__name__)
@@ -16,16 +17,20 @@ log = logging.getLogger(__name__)
 async def membership_changed(update: Update, context: ClinicContext) -> None:
     """Marks the patient unreachable when they block the bot, reachable when they return.
 
-    Blocking also stops their aftercare plan; coming back does not restart it.
+    Blocking also stops their aftercare plan and reminders; coming back offers them
+    again (handlers.welcome_back), never restarts them unasked.
     """
     change = update.my_chat_member
     if change is None or change.chat.type != "private":
         return
     reachable = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
-    await set_reachable(
+    came_back = await set_reachable(
         context.session, telegram_id=change.chat.id, reachable=reachable, now=context.scope.now
     )
     log.info("patient reachable=%s chat_id=%s", reachable, change.chat.id)
+    if came_back is not None:
+        context.scope.patient_id = came_back  # what the bot says is logged as theirs
+        await welcome_back.offer(update, context, came_back)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

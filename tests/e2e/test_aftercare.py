@@ -355,9 +355,11 @@ async def test_changing_the_time_moves_the_next_message(
     await stop()
 
 
-async def test_blocking_the_bot_stops_the_plan_and_coming_back_does_not_restart_it(
+async def test_blocking_the_bot_stops_the_plan_and_coming_back_offers_it_again(
     standin: StandIn, database_url: str, ana: User
 ) -> None:
+    """Unblocking does not restart the messages unasked: the bot offers them, and *Yes*
+    brings the next day's message back."""
     clock = FakeClock(MONDAY_10AM)
     running, stop = await start_bot(standin, database_url, clock=clock)
     await opt_in(standin, ana, day="Yesterday")
@@ -367,9 +369,21 @@ async def test_blocking_the_bot_stops_the_plan_and_coming_back_does_not_restart_
     assert [row.status for row in await nudge_rows(running)] == ["cancelled"]
 
     await act(standin, await standin.block(ana, blocked=False))
-    await act(standin, await standin.send_text(ana, "/aftercare"))
-    assert "Which laser were you treated with?" in (standin.screen(ana.id).text or "")
-    clock.advance(days=1)
+    offer = standin.screen(ana.id)
+    assert "Welcome back!" in (offer.text or "") and "daily aftercare messages" in (
+        offer.text or ""
+    )
+    assert offer.buttons() == ["✅ Yes, turn them back on", "No, keep them off"]
+    clock.now = local(date(2026, 11, 24), 9)
     await settle()
-    assert nudges(standin, ana) == []
+    assert nudges(standin, ana) == []  # not before she says yes
+
+    clock.now = local(date(2026, 11, 24), 10)
+    await press(standin, ana, "✅ Yes, turn them back on")
+    assert "they're back on" in texts(standin, ana.id)[-1]
+    [plan] = await plans(running)
+    assert plan.status == "active"
+    clock.now = local(date(2026, 11, 25), 9)
+    await wait_for_text(standin, ana.id, "Day 3 after your CO2 laser treatment")
+    assert len(nudges(standin, ana)) == 1  # Tuesday's, missed while blocked, is not sent
     await stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -253,3 +254,79 @@ async def test_staff_take_an_alert_and_the_patient_hears_who_calls_back(
     assert taken.message_id == alert.message_id and not taken.keyboard
     assert "Patient reports a warning sign" in (taken.text or "")
     assert "Maria is calling them back" in (taken.text or "")
+
+
+async def pending_reminders(running: RunningBot) -> list[datetime]:
+    async with running.database.transaction() as session:
+        return list(
+            await session.scalars(
+                select(OutboxMessage.due_at)
+                .where(OutboxMessage.kind == "reminder", OutboxMessage.status == "pending")
+                .order_by(OutboxMessage.due_at)
+            )
+        )
+
+
+async def test_a_patient_back_after_blocking_gets_the_reminders_back_if_she_wants(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    """Ana's confirmed consultation lost its reminders when she blocked the bot. She
+    unblocks it: the bot names what was paused; Yes queues the same reminders again,
+    once, however often she presses it."""
+    standin = clinic.standin
+    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await act(standin, await standin.press(maria, "✅ Confirm", message=await staff_card(standin)))
+    await wait_for_text(standin, ana.id, "is confirmed")
+    before = await pending_reminders(clinic)
+    assert before
+    await act(standin, await standin.block(ana))
+    assert await pending_reminders(clinic) == []
+
+    await act(standin, await standin.block(ana, blocked=False))
+    offer = standin.screen(ana.id).text or ""
+    assert "the reminders for your consultation on Tue 24 Nov 2026 at 10:00 a.m." in offer
+    offered = standin.screen(ana.id)
+    await act(standin, await standin.press(ana, "✅ Yes, turn them back on"))
+    await act(standin, await standin.press_data(ana, offered, "back:yes"))  # a double tap
+    assert await pending_reminders(clinic) == before
+
+
+async def test_a_patient_found_unreachable_who_writes_again_is_offered_her_messages(
+    clinic: RunningBot, clock: FakeClock, ana: User
+) -> None:
+    """Telegram refused a message (403), so the bot stopped Ana's plan; she never
+    unblocked through a member update, she just writes /start: the offer comes first,
+    then the menu; No keeps them off."""
+    standin = clinic.standin
+    await opt_in(standin, ana, day="Yesterday")
+    standin.blocked.add(ana.id)
+    clock.advance(hours=23)  # Tuesday 9 a.m.: the day's message is refused
+    await standin.wait_for(
+        lambda: any(
+            m == "sendMessage" and p.get("chat_id") == str(ana.id) for m, p in standin.calls[-3:]
+        ),
+        what="the refused message",
+    )
+
+    async def unreachable() -> bool:
+        async with clinic.database.transaction() as session:
+            return await session.scalar(select(Patient.reachable)) is False
+
+    for _ in range(100):
+        if await unreachable():
+            break
+        await asyncio.sleep(0.05)
+    assert await unreachable()
+    standin.blocked.discard(ana.id)
+    await act(standin, await standin.send_text(ana, "/start"))
+    said = standin.bot_messages(ana.id)[-2:]
+    assert "Welcome back!" in (said[0].text or "") and said[1].buttons()[0] == (
+        "ℹ️ About the treatment"
+    )
+    await act(standin, await standin.press(ana, "No, keep them off", message=said[0]))
+    assert "they stay off" in texts(standin, ana.id)[-1]
+    async with clinic.database.transaction() as session:
+        assert await session.scalar(select(AftercarePlan.status)) == "stopped"
+    # Only the first message after coming back brings the offer.
+    await act(standin, await standin.send_text(ana, "/start"))
+    assert not any("Welcome back" in text for text in texts(standin, ana.id)[-1:])
