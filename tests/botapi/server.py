@@ -71,6 +71,9 @@ class ChatMessage:
     chat_id: int
     from_bot: bool
     text: str | None = None  # plain text, as the patient reads it
+    # The text as sent, with its formatting, when sent with parse_mode HTML (the
+    # playground shows it; tests read `text`).
+    html: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the Message object as Telegram has it
     keyboard: list[list[dict[str, Any]]] = field(default_factory=list)
     # A keyboard under the text box (ReplyKeyboardMarkup), e.g. with a share-contact button.
@@ -184,6 +187,8 @@ class StandIn:
         self._query_users: dict[str, int] = {}
         self.violations: list[str] = []
         self.chats: dict[int, list[ChatMessage]] = {}
+        # Goes up with every change to a chat: what the playground's page waits on.
+        self.version = 0
         # The first successful answer to each press (its text); a second one is refused.
         self.callback_answers: dict[str, str | None] = {}
         self.commands: list[dict[str, Any]] = []
@@ -264,6 +269,7 @@ class StandIn:
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        self._record(ChatMessage(message["message_id"], group_id, False, text=text, raw=message))
         return await self.queue({"message": message})
 
     async def send_sticker(self, user: User) -> dict[str, Any]:
@@ -399,17 +405,14 @@ class StandIn:
             "from": user.as_json(),
             **content,
         }
-        self.chats.setdefault(user.id, []).append(
-            ChatMessage(
-                message_id,
-                user.id,
-                from_bot=False,
-                text=text,
-                raw=message,
-                touched=next(self._touch),
-            )
-        )
+        self._record(ChatMessage(message_id, user.id, from_bot=False, text=text, raw=message))
         return {"update_id": next(self._update_ids), "message": message}
+
+    def _record(self, message: ChatMessage) -> None:
+        """Shows what a user wrote in their chat."""
+        message.touched = next(self._touch)
+        self.chats.setdefault(message.chat_id, []).append(message)
+        self.version += 1
 
     # -- what the tests read -------------------------------------------------------------
 
@@ -747,7 +750,7 @@ class StandIn:
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         chat_id = self._chat_for(params)
         text = plain_text(params["text"], params.get("parse_mode"))
-        return self._bot_message(chat_id, params, text=text)
+        return self._bot_message(chat_id, params, text=text, html=_html(params, "text"))
 
     async def _api_sendContact(self, params: dict[str, Any]) -> Any:
         chat_id = self._chat_for(params)
@@ -765,8 +768,16 @@ class StandIn:
             "file_name": name,
             "file_size": len(body),
         }
+        caption = params.get("caption")
+        if caption is not None:
+            caption = plain_text(caption, params.get("parse_mode"))
         return self._bot_message(
-            chat_id, params, document=document, document_bytes=body, text=params.get("caption")
+            chat_id,
+            params,
+            document=document,
+            document_bytes=body,
+            text=caption,
+            html=_html(params, "caption"),
         )
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
@@ -781,6 +792,7 @@ class StandIn:
                 "content and reply markup are exactly the same as a current "
                 "content and reply markup of the message",
             )
+        message.html = _html(params, "text")
         return self._edit(message, text=text, keyboard=keyboard)
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
@@ -868,7 +880,19 @@ class StandIn:
             raw["edit_date"] = int(time.time())
         return raw
 
+    async def changed_since(self, version: int, timeout: float) -> int:
+        """Waits until a chat changed after `version`, or `timeout` seconds; returns the
+        version now."""
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self.version != version), timeout
+                )
+        return self.version
+
     def _notify(self) -> None:
+        self.version += 1
+
         async def notify() -> None:
             async with self._changed:
                 self._changed.notify_all()
@@ -896,6 +920,14 @@ def _fault_response(fault: Fault) -> web.Response:
     if fault.status == 403:
         return _error(403, fault.description or "Forbidden: bot was blocked by the user")
     return _error(fault.status, fault.description or "Bad Gateway")
+
+
+def _html(params: dict[str, Any], name: str) -> str | None:
+    """The text as sent with its HTML formatting, if it has any."""
+    if params.get("parse_mode", "").upper() != "HTML":
+        return None
+    text: str | None = params.get(name)
+    return text
 
 
 def _keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
