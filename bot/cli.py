@@ -1,10 +1,11 @@
-"""The `clinic-bot` command line: `run` and `migrate`."""
+"""The `clinic-bot` command line: `run`, `migrate` and `playground`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from bot.logs import configure_logging
 from bot.settings import (
@@ -28,6 +29,23 @@ def _parser() -> argparse.ArgumentParser:
         help="receive updates on WEBHOOK_URL instead of polling (see .env.example)",
     )
     commands.add_parser("migrate", help="bring the database schema up to date")
+    playground = commands.add_parser(
+        "playground",
+        help="try the bot in your browser: no token, no network (a local stand-in Telegram)",
+    )
+    playground.add_argument("--port", type=int, default=8080, help="default: 8080")
+    playground.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="default: 127.0.0.1 (this machine only; the page has no authentication)",
+    )
+    playground.add_argument(
+        "--data",
+        type=Path,
+        default=Path("playground-data"),
+        help="where its SQLite file and state are kept between runs (default: ./playground-data)",
+    )
+    playground.add_argument("--reset", action="store_true", help="start over with a fresh database")
     return parser
 
 
@@ -49,6 +67,24 @@ async def _migrate() -> str:
     return f"database schema is up to date (revision {status.current})"
 
 
+def _playground(arguments: argparse.Namespace) -> int:
+    from bot.playground import prepare, run_playground
+
+    configure_logging("WARNING")
+    data_dir = arguments.data.resolve()
+    try:
+        prepare(data_dir, arguments.reset)
+        asyncio.run(run_playground(arguments.host, arguments.port, data_dir))
+    except OSError as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return _fail(
+            f"playground: cannot listen on {arguments.host}:{arguments.port}: "
+            f"{first_line} (try --port)",
+            1,
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     # Imported late so that `--help` and setting errors answer fast.
@@ -61,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging("WARNING")
             print(asyncio.run(_migrate()))
             return 0
+        if arguments.command == "playground":
+            return _playground(arguments)
         settings = load_settings()
         webhook = load_webhook_settings() if arguments.webhook else None
         configure_logging(settings.clinic.log_level)

@@ -259,8 +259,9 @@ class StandIn:
     async def send_group_text(self, user: User, group_id: int, text: str) -> dict[str, Any]:
         """The user writes in a group the bot is in."""
         chat = {"id": group_id, "type": "supergroup", "title": "Some group"}
-        message = {
-            "message_id": next(self._message_ids),
+        message_id = next(self._message_ids)
+        message: dict[str, Any] = {
+            "message_id": message_id,
             "date": int(time.time()),
             "chat": chat,
             "from": user.as_json(),
@@ -269,7 +270,7 @@ class StandIn:
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        self._record(ChatMessage(message["message_id"], group_id, False, text=text, raw=message))
+        self._record(ChatMessage(message_id, group_id, from_bot=False, text=text, raw=message))
         return await self.queue({"message": message})
 
     async def send_sticker(self, user: User) -> dict[str, Any]:
@@ -889,6 +890,10 @@ class StandIn:
                     self._changed.wait_for(lambda: self.version != version), timeout
                 )
         return self.version
+
+    def touch(self) -> None:
+        """Something a page of the chats shows changed outside them (the clock, say)."""
+        self._notify()
 
     def _notify(self) -> None:
         self.version += 1
