@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 from telegram.ext import Application
 
 from bot.app import build_application, start_application, stop_application
@@ -25,6 +27,62 @@ from clinic.clock import Clock, utc_now
 from db.engine import Database, in_transaction
 from db.schema import upgrade_to_head
 from tests.botapi.server import TOKEN, StandIn, User
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With TEST_DATABASE_URL, its database is created if missing; a server that cannot
+    be reached ends the run with one line instead of a traceback per test."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        try:
+            asyncio.run(_create_database(url))
+        except (OSError, SQLAlchemyError) as exc:
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            pytest.exit(f"TEST_DATABASE_URL: cannot reach PostgreSQL: {first_line}", returncode=2)
+
+
+async def _create_database(url: str) -> None:
+    target = make_url(url)
+    server = create_async_engine(
+        target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    try:
+        async with server.connect() as connection:
+            exists = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            )
+            if not exists:
+                await connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await server.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without TEST_DATABASE_URL the PostgreSQL half is left out, and said so once."""
+    if os.environ.get("TEST_DATABASE_URL") or os.environ.get("REQUIRE_TEST_DATABASE"):
+        return
+    left = [
+        item
+        for item in items
+        if getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "postgresql"  # type: ignore[attr-defined]
+    ]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if item not in set(left)]
+        config.stash[_POSTGRES_LEFT_OUT] = len(left)
+
+
+_POSTGRES_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if left := config.stash.get(_POSTGRES_LEFT_OUT, 0):
+        terminalreporter.write_line(
+            f"PostgreSQL half not run ({left} tests): TEST_DATABASE_URL is not set "
+            "(README, Tests: how to run it)"
+        )
 
 
 async def _wipe_postgres(url: str) -> None:
