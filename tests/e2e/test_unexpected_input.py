@@ -8,6 +8,7 @@ from db.models import Appointment, MessageLog
 from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot
 from tests.e2e.test_booking import STAFF, act, appointments_of, texts, wait_for_text
+from tests.e2e.test_front_door import MENU_BUTTONS
 
 PHONE = "+1 905-929-3134"
 
@@ -23,7 +24,7 @@ async def test_free_text_without_a_flow_gets_the_menu(bot: RunningBot, ana: User
     [reply] = bot.standin.bot_messages(ana.id)
     assert reply.text is not None and reply.text.startswith("I work best with the buttons")
     assert PHONE in reply.text
-    assert len(reply.buttons()) == 6  # the main menu
+    assert reply.buttons() == MENU_BUTTONS
 
 
 async def test_free_text_mid_faq_shows_the_same_answer_again(bot: RunningBot, ana: User) -> None:
@@ -49,7 +50,7 @@ async def test_sticker_and_voice_get_a_text_only_notice(bot: RunningBot, ana: Us
     sticker_reply, voice_reply = [m.text for m in bot.standin.bot_messages(ana.id)]
     for reply in (sticker_reply, voice_reply):
         assert reply is not None and reply.startswith("I can only read text and buttons")
-    assert len(bot.standin.screen(ana.id).buttons()) == 6  # the main menu
+    assert bot.standin.screen(ana.id).buttons() == MENU_BUTTONS
 
 
 async def test_a_photo_is_not_looked_at(bot: RunningBot, ana: User) -> None:
@@ -79,7 +80,7 @@ async def test_start_mid_flow_goes_back_to_the_menu(bot: RunningBot, ana: User) 
     await bot.standin.handled(await bot.standin.send_text(ana, "/start"))
     await bot.standin.handled(await bot.standin.send_text(ana, "ok"))
     # Out of the FAQ now: typed text brings the menu, not the cost answer again.
-    assert len(bot.standin.screen(ana.id).buttons()) == 6  # the main menu
+    assert bot.standin.screen(ana.id).buttons() == MENU_BUTTONS
 
 
 async def test_an_unknown_button_says_it_expired(bot: RunningBot, ana: User) -> None:
