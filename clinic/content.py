@@ -144,6 +144,7 @@ _FILLED_BY_THE_BOT = {
     "staff",
     "reason",
     "prescreen",
+    "outcome",
     "number",
     "total",
     "skin_type",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,6 +62,10 @@ class UpdateScope:
     # Set when the update queued a message that is due now: the dispatcher then sends
     # it right after the commit instead of at its next tick.
     wake_dispatcher: bool = False
+    # Set by a handler whose step is about the patient's health (a pre-screen answer, an
+    # aftercare check-in, a warning sign): the message log then keeps only that such a
+    # step happened (this word as its kind), never the question, the answer or the text.
+    health_step: str | None = None
 
 
 CURRENT_SCOPE: ContextVar[UpdateScope | None] = ContextVar("clinic_update_scope", default=None)
@@ -146,9 +150,12 @@ async def close_scope(scope: UpdateScope, *, claimed_until: datetime, owner: int
             LogEntry(Direction.OUT, reply.log_kind, reply.log_text, scope.now)
             for reply in scope.replies
         ]
+        entries = [*scope.log, *said]
+        if scope.health_step is not None:
+            entries = [replace(entry, kind=scope.health_step, text=None) for entry in entries]
         await add_to_log(
             scope.session,
-            entries=[(scope.patient_id, entry) for entry in (*scope.log, *said)],
+            entries=[(scope.patient_id, entry) for entry in entries],
         )
     if not scope.replies or scope.chat_id is None:
         return []

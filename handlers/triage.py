@@ -28,7 +28,7 @@ from handlers.context import ClinicContext, Services
 from handlers.navigation import CONTACT, PROBLEM, back_to_menu_button
 from handlers.notices import renders, send_after_commit
 from handlers.outgoing import Outgoing
-from handlers.replies import answer_button, send, show
+from handlers.replies import WARNING_SIGN_STEP, answer_button, health_step, send, show
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ async def typed_signs(update: Update, context: ClinicContext) -> bool:
 
 async def _report(update: Update, context: ClinicContext, findings: Sequence[Finding]) -> None:
     """Call the clinic now; staff hear of it at once if the clinic treated this patient."""
+    health_step(context, WARNING_SIGN_STEP)
     patient_id = context.scope.patient_id
     assert patient_id is not None
     staff_chat_id = context.services.staff_chat_id

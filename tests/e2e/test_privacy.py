@@ -14,6 +14,7 @@ from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_aftercare import opt_in, press
 from tests.e2e.test_booking import MONDAY_10AM, STAFF, act, appointments_of, book, texts
+from tests.e2e.test_prescreen import QUESTIONS
 from tests.e2e.test_staff_workspace import card_of
 
 
@@ -131,4 +132,50 @@ async def test_messages_older_than_the_retention_are_purged_by_the_clean_up(
         appointments = await session.scalar(select(func.count()).select_from(Appointment))
     assert kept == ["a new question"]
     assert appointments == 0
+    await stop()
+
+
+async def test_staff_see_the_pre_screen_outcome_never_its_questions_or_answers(
+    standin: StandIn, database_url: str, ana: User, maria: User
+) -> None:
+    """A patient answers "Yes" to pregnancy: /patient shows "not now, on <day>", and the
+    message log keeps that pre-screen steps happened, not the questions or answers."""
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
+    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")  # so that /patient finds her
+    await act(standin, await standin.send_text(ana, "/prescreen"))
+    await press(standin, ana, "✅ I agree, let's start")
+    for question in QUESTIONS:
+        if question.answers == ("Yes", "No"):
+            label = "Yes" if question.key == "pregnant" else "No"
+        else:
+            label = question.answers[0]
+        await press(standin, ana, label)
+    assert "Pregnancy or breastfeeding" in (standin.screen(ana.id).text or "")
+    # Typed words in the middle of a health step are not kept either.
+    await act(standin, await standin.send_text(ana, "I am 12 weeks pregnant"))
+
+    await act(standin, await standin.send_group_text(maria, STAFF, "/patient Silva"))
+    found = standin.bot_messages(STAFF)[-1].text or ""
+    assert "Pre-screen: not now, the clinic must see them first, on Mon 23 Nov 2026" in found
+    assert "a pre-screen step" in found
+    shown = found.lower()
+    for question in QUESTIONS:
+        assert question.text.lower() not in shown
+    assert "pregnan" not in shown and "→ yes" not in shown and "yes" not in shown.split()
+
+    async with running.database.transaction() as session:
+        logged = [
+            (kind, text or "")
+            for kind, text in (await session.execute(select(MessageLog.kind, MessageLog.text)))
+        ]
+    assert ("prescreen", "") in logged
+    everything = " ".join(text for _, text in logged).lower()
+    assert "pregnan" not in everything and "breastfeeding" not in everything
+    for question in QUESTIONS:
+        assert question.text.lower() not in everything
+        for answer in question.answers:
+            if answer not in ("Yes", "No"):
+                assert answer.lower() not in everything
+    assert not any(text in ("Yes", "No") for _, text in logged)
     await stop()
