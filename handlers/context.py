@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from db import outbox
 from db.engine import Database
 from db.flow_states import Flow, Visitor, open_conversation, save_flow
 from db.messages import Direction, LogEntry, add_to_log
+from db.retention import Retention
 from handlers.inbound import describe
 from handlers.outgoing import Outgoing
 
@@ -90,8 +91,8 @@ class Services:
     staff_chat: StaffChat
     # Whether staff confirm each booking; if not, bookings are confirmed at once.
     staff_confirm: bool
-    # How long the conversation log keeps a message.
-    keep_messages: timedelta = timedelta(days=365)
+    # How long each kind of personal data is kept (the *_RETENTION_DAYS settings).
+    retention: Retention = field(default_factory=Retention)
 
     @property
     def staff_chat_id(self) -> int | None:
