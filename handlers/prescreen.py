@@ -94,6 +94,9 @@ def _result_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     outcome = Outcome(summary.outcome)
     lines = [context.text(f"prescreen.result_{outcome.value}")]
+    band = _questionnaire(context).band_of(summary.skin_type)
+    if outcome is Outcome.DISCUSS and band is not None and band.discuss_result:
+        lines = [band.discuss_result]
     if outcome is Outcome.NOT_NOW:
         lines += [
             f"• <b>{html.escape(r)}</b>\n  {html.escape(advice.get(r, ''))}"
