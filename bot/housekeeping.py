@@ -7,6 +7,7 @@ import logging
 from telegram.ext import CallbackContext
 
 from db.retention import BATCH, plan
+from handlers.closures import warn_if_running_out
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
@@ -14,7 +15,8 @@ log = logging.getLogger(__name__)
 
 async def housekeeping(context: CallbackContext) -> None:  # type: ignore[type-arg]
     """Deletes what is older than its *_RETENTION_DAYS setting (db.retention), each
-    kind in short transactions of at most BATCH rows."""
+    kind in short transactions of at most BATCH rows; warns the staff group once when
+    the clinic's closed dates are about to run out (handlers.closures)."""
     services: Services = context.bot_data["services"]
     now = services.clock()
     deleted = {}
@@ -28,3 +30,7 @@ async def housekeeping(context: CallbackContext) -> None:  # type: ignore[type-a
                 break
         deleted[name] = total
     log.info("housekeeping %s", " ".join(f"{name}={count}" for name, count in deleted.items()))
+    async with services.database.transaction() as session:
+        warned = await warn_if_running_out(session, services, now)
+    if warned:
+        context.bot_data["dispatcher"].wake()
