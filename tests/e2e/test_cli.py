@@ -116,7 +116,7 @@ def test_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
 def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     result = clinic_bot("migrate", cwd=tmp_path, DATABASE_URL="sqlite+aiosqlite:///clinic.db")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "database schema is up to date (revision 0006)\n"
+    assert result.stdout == "database schema is up to date (revision 0007_c)\n"
     assert (tmp_path / "clinic.db").exists()
 
 
