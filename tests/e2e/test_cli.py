@@ -127,7 +127,7 @@ async def test_run_refuses_a_stale_postgresql_schema(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "clinic-bot: DATABASE_URL: the database schema is at revision none but this version "
-        "needs 0006: run `clinic-bot migrate` first\n"
+        "needs 0007_c: run `clinic-bot migrate` first\n"
     )
     migrated = clinic_bot("migrate", cwd=tmp_path, DATABASE_URL=url)
     assert migrated.returncode == 0
