@@ -51,7 +51,7 @@ def build_application(
         staff_chat=StaffChat(staff_chat_id),
         # Without a staff group nobody could confirm, so bookings confirm at once.
         staff_confirm=settings.clinic.booking_confirmation == "staff" and staff_chat_id is not None,
-        keep_messages=timedelta(days=settings.clinic.message_log_retention_days),
+        retention=settings.clinic.retention,
     )
     rate = settings.telegram.telegram_messages_per_second
     limiter = LaneLimiter(rate)

@@ -1,32 +1,36 @@
-"""Periodic clean-up run by the JobQueue."""
+"""Periodic clean-up run by the JobQueue: personal data past its retention period."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from telegram.ext import CallbackContext
 
-from db.messages import purge_before
-from db.outbox import forget_finished
-from db.updates import forget_processed_updates
+from db.retention import BATCH, plan
+from handlers.closures import warn_if_running_out
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
 
-# Telegram keeps unconfirmed updates for 24 hours; a week leaves room for a long outage.
-KEEP_UPDATE_IDS = timedelta(days=7)
-# Sent and cancelled outbox rows are kept a while to answer "did it go out?"; the
-# message log keeps what the patient was sent for longer.
-KEEP_FINISHED_OUTBOX = timedelta(days=30)
-
 
 async def housekeeping(context: CallbackContext) -> None:  # type: ignore[type-arg]
-    """Forgets old update ids and outbox rows, and messages past MESSAGE_LOG_RETENTION_DAYS."""
+    """Deletes what is older than its *_RETENTION_DAYS setting (db.retention), each
+    kind in short transactions of at most BATCH rows; warns the staff group once when
+    the clinic's closed dates are about to run out (handlers.closures)."""
     services: Services = context.bot_data["services"]
     now = services.clock()
+    deleted = {}
+    for name, purge, before in plan(services.retention, now):
+        total = 0
+        while True:
+            async with services.database.transaction() as session:
+                count = await purge(session, before=before, limit=BATCH)
+            total += count
+            if count < BATCH:
+                break
+        deleted[name] = total
+    log.info("housekeeping %s", " ".join(f"{name}={count}" for name, count in deleted.items()))
     async with services.database.transaction() as session:
-        updates = await forget_processed_updates(session, before=now - KEEP_UPDATE_IDS)
-        rows = await forget_finished(session, before=now - KEEP_FINISHED_OUTBOX)
-        messages = await purge_before(session, before=now - services.keep_messages)
-    log.info("housekeeping update_ids=%s outbox_rows=%s messages=%s", updates, rows, messages)
+        warned = await warn_if_running_out(session, services, now)
+    if warned:
+        context.bot_data["dispatcher"].wake()

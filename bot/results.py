@@ -170,7 +170,9 @@ class Recorder:
                 for d in batch.unreachable
             ],
         )
-        # Replies are in the log already, written with the update they answer.
+        # Replies are in the log already, written with the update they answer. Only what
+        # went to the patient's own (private) chat is their conversation: a staff alert
+        # about them is not, and may quote the words they typed about their health.
         await add_to_log(
             session,
             entries=[
@@ -185,7 +187,9 @@ class Recorder:
                     ),
                 )
                 for delivery, message_id, at in batch.sent
-                if delivery.patient_id is not None and delivery.kind != outbox.REPLY
+                if delivery.patient_id is not None
+                and delivery.kind != outbox.REPLY
+                and delivery.chat_id > 0  # private chats have positive ids, groups negative
             ],
         )
         for delivery in batch.unreachable:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from clinic.content import PACKAGED_CONTENT
+from db.retention import Retention
 
 _CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -36,7 +38,11 @@ _HINTS = {
     "CLINIC_CONTENT_DIR": "use a folder holding the files of clinic/content/ (clinic.toml, ...)",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
     "BOOKING_CONFIRMATION": "use staff (staff confirm each booking) or instant",
-    "MESSAGE_LOG_RETENTION_DAYS": "use a whole number of days, at least 1 (default 365)",
+    "MESSAGE_LOG_RETENTION_DAYS": "use a whole number of days, at least 1 (default 90)",
+    "CONVERSATION_RETENTION_DAYS": "use a whole number of days, at least 1 (default 30)",
+    "UPDATE_RETENTION_DAYS": "use a whole number of days, at least 2 (default 7)",
+    "OUTBOX_RETENTION_DAYS": "use a whole number of days, at least 1 (default 30)",
+    "RECORD_RETENTION_DAYS": "use a whole number of days, at least 30 (default 730)",
     "WEBHOOK_URL": "use the public https URL Telegram should post to, e.g. https://bot.example.com/telegram",
     "WEBHOOK_LISTEN": "use the address to listen on, e.g. 0.0.0.0",
     "WEBHOOK_PORT": "use a port number from 1 to 65535",
@@ -106,8 +112,19 @@ class ClinicSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # staff: a booking is a request until staff confirm it in the group; instant: booked.
     booking_confirmation: Literal["staff", "instant"] = "staff"
-    # Messages in the conversation log older than this are deleted by the hourly clean-up.
-    message_log_retention_days: int = Field(365, ge=1, le=36500)
+    # How long personal data is kept; the hourly clean-up (bot.housekeeping) deletes
+    # what is older. README "Privacy" gives the reasons for the defaults.
+    # The conversation log: staff's recent history of a chat, the patient's export.
+    message_log_retention_days: int = Field(90, ge=1, le=36500)
+    # Where an idle patient was in a flow, and pre-screens begun and left unfinished.
+    conversation_retention_days: int = Field(30, ge=1, le=36500)
+    # Handled Telegram updates: Telegram redelivers for at most 24 hours.
+    update_retention_days: int = Field(7, ge=2, le=36500)
+    # Sent, failed and cancelled outbox rows (each holds the message it carried).
+    outbox_retention_days: int = Field(30, ge=1, le=36500)
+    # Past appointments, finished pre-screens, ended aftercare plans and check-ins, and
+    # a patient's profile once nothing else about them is left.
+    record_retention_days: int = Field(730, ge=30, le=36500)
 
     @field_validator("clinic_timezone")
     @classmethod
@@ -135,6 +152,16 @@ class ClinicSettings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.clinic_timezone)
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(
+            messages=timedelta(days=self.message_log_retention_days),
+            conversations=timedelta(days=self.conversation_retention_days),
+            updates=timedelta(days=self.update_retention_days),
+            outbox=timedelta(days=self.outbox_retention_days),
+            records=timedelta(days=self.record_retention_days),
+        )
 
 
 class WebhookSettings(BaseSettings):

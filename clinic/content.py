@@ -145,6 +145,7 @@ _FILLED_BY_THE_BOT = {
     "staff",
     "reason",
     "prescreen",
+    "outcome",
     "number",
     "total",
     "skin_type",
@@ -253,7 +254,12 @@ def _questionnaire(data: dict[str, Any], texts: Texts) -> Questionnaire:
     if len({q.key for q in questions}) != len(questions):
         raise ContentError("prescreen.toml: two questions share a key")
     bands = tuple(
-        Band(int(raw["up_to"]), str(raw["type"]), str(raw.get("flag", "")))
+        Band(
+            int(raw["up_to"]),
+            str(raw["type"]),
+            str(raw.get("flag", "")),
+            str(raw.get("discuss_result", "")).strip(),
+        )
         for raw in data.get("band", [])
     )
     highest = _FITZPATRICK_ANSWERS - 1

@@ -41,6 +41,9 @@ class Band:
     up_to: int
     skin_type: str
     flag: str = ""
+    # Said instead of the usual "may suit you" opening of a "discuss" result, for skin
+    # types the clinic itself lists among reasons to avoid the treatment.
+    discuss_result: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class Questionnaire:
     version: str
     questions: tuple[Question, ...]
     bands: tuple[Band, ...]
+
+    def band_of(self, skin_type: str | None) -> Band | None:
+        return next((band for band in self.bands if band.skin_type == skin_type), None)
 
     def index_of(self, key: str) -> int | None:
         return next((i for i, q in enumerate(self.questions) if q.key == key), None)

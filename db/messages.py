@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import core
@@ -62,9 +62,3 @@ async def recent(session: AsyncSession, *, patient_id: int, limit: int) -> list[
     return [
         LogEntry(Direction(row.direction), row.kind, row.text, row.at) for row in reversed(rows)
     ]
-
-
-async def purge_before(session: AsyncSession, *, before: datetime) -> int:
-    """Deletes messages older than `before` (the retention setting); returns how many."""
-    result = await session.execute(delete(MessageLog).where(MessageLog.at < before))
-    return int(result.rowcount)  # type: ignore[attr-defined]

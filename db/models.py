@@ -352,3 +352,13 @@ class AftercareCheckin(Base):
     # aftercare.toml's sign key, for answer 'sign'.
     sign: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime]
+
+
+class StaffWarning(Base):
+    """A warning the bot gave the staff group once (e.g. the closed dates running out):
+    its key, so that the hourly clean-up never gives it twice."""
+
+    __tablename__ = "staff_warning"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[datetime]

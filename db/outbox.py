@@ -334,16 +334,6 @@ async def release_claims(session: AsyncSession) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def forget_finished(session: AsyncSession, *, before: datetime) -> int:
-    """Deletes sent and cancelled rows created before `before`; failed ones stay to read."""
-    result = await session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.status.in_(("sent", "cancelled")), OutboxMessage.created_at < before
-        )
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 async def next_pending(session: AsyncSession, *, plan_id: int) -> datetime | None:
     """When the plan's next message is due, if one is queued."""
     due_at: datetime | None = await session.scalar(

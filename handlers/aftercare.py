@@ -68,7 +68,14 @@ from handlers.nudges import (
     nudge_text,
     queue_next,
 )
-from handlers.replies import answer_button, send, show
+from handlers.replies import (
+    CHECKIN_STEP,
+    WARNING_SIGN_STEP,
+    answer_button,
+    health_step,
+    send,
+    show,
+)
 
 log = logging.getLogger(__name__)
 
@@ -526,6 +533,7 @@ async def _checkin(
 
 
 async def fine(update: Update, context: ClinicContext) -> None:
+    health_step(context, CHECKIN_STEP)
     plan = await _pressed_plan(update, context)
     if plan is None:
         return
@@ -539,6 +547,7 @@ async def fine(update: Update, context: ClinicContext) -> None:
 
 async def worried(update: Update, context: ClinicContext) -> None:
     """Shows the warning signs. Works on an ended plan too: a worry is never turned away."""
+    health_step(context, CHECKIN_STEP)
     plan = await _pressed_plan(update, context)
     if plan is None:
         return
@@ -556,6 +565,7 @@ async def sign(update: Update, context: ClinicContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     key = query.data.rsplit(":", 1)[1]
+    health_step(context, WARNING_SIGN_STEP)
     plan = await _pressed_plan(update, context)
     if plan is None:
         return

@@ -24,7 +24,7 @@ from db.appointments import AppointmentView
 from handlers.callbacks import STAFF_OPEN
 from handlers.context import ClinicContext
 from handlers.notices import patient_name, prescreen_line
-from handlers.replies import send, send_document
+from handlers.replies import HEALTH_STEPS, send, send_document
 from handlers.staff import staff_only
 
 # What an agenda lists: the times that are held or were kept.
@@ -174,10 +174,22 @@ async def patient(update: Update, context: ClinicContext) -> None:
         await send(update, context, context.text("agenda.patient_more"))
 
 
+def _prescreen_outcome(context: ClinicContext, newest: prescreens.Summary | None) -> str:
+    """The newest pre-screen's outcome and day, nothing of its reasons or answers."""
+    if newest is None:
+        return context.text("staff.no_prescreen")
+    day = newest.completed_at.astimezone(context.services.zone).date()
+    return context.text(
+        "agenda.patient_prescreen",
+        outcome=context.text(f"agenda.patient_prescreen_{newest.outcome}"),
+        day=f"{day_label(day)} {day.year}",
+    )
+
+
 async def _patient_card(
     context: ClinicContext, match: patients.Found
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    session, services, zone = context.session, context.services, context.services.zone
+    session, zone = context.session, context.services.zone
     newest = await prescreens.latest(session, patient_id=match.id)
     parts = [
         context.text(
@@ -185,7 +197,7 @@ async def _patient_card(
             name=f'<a href="tg://user?id={match.telegram_id}">{html.escape(match.name)}</a>',
             username=f" @{match.username}" if match.username else "",
             patient_phone="—" if match.phone is None else display_phone(match.phone),
-            prescreen=await prescreen_line(session, services, newest.id if newest else None),
+            prescreen=_prescreen_outcome(context, newest),
         )
     ]
     booked = await appointments.of_patient(session, patient_id=match.id, limit=APPOINTMENTS_SHOWN)
@@ -209,7 +221,10 @@ async def _patient_card(
     if recent:
         lines = [context.text("agenda.patient_messages")]
         for entry in recent:
-            shown = entry.text if entry.text else f"[{entry.kind}]"
+            if entry.kind in HEALTH_STEPS:
+                shown = context.text(f"agenda.logged_{entry.kind}")
+            else:
+                shown = entry.text if entry.text else f"[{entry.kind}]"
             if len(shown) > MESSAGE_CHARS:
                 shown = shown[: MESSAGE_CHARS - 1] + "…"
             lines.append(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from db import outbox
 from db.engine import Database
 from db.flow_states import Flow, Visitor, open_conversation, save_flow
 from db.messages import Direction, LogEntry, add_to_log
+from db.retention import Retention
 from handlers.inbound import describe
 from handlers.outgoing import Outgoing
 
@@ -64,6 +65,10 @@ class UpdateScope:
     wake_dispatcher: bool = False
     # The patient writes again after having blocked the bot (handlers.welcome_back).
     returned: bool = False
+    # Set by a handler whose step is about the patient's health (a pre-screen answer, an
+    # aftercare check-in, a warning sign): the message log then keeps only that such a
+    # step happened (this word as its kind), never the question, the answer or the text.
+    health_step: str | None = None
 
 
 CURRENT_SCOPE: ContextVar[UpdateScope | None] = ContextVar("clinic_update_scope", default=None)
@@ -88,8 +93,8 @@ class Services:
     staff_chat: StaffChat
     # Whether staff confirm each booking; if not, bookings are confirmed at once.
     staff_confirm: bool
-    # How long the conversation log keeps a message.
-    keep_messages: timedelta = timedelta(days=365)
+    # How long each kind of personal data is kept (the *_RETENTION_DAYS settings).
+    retention: Retention = field(default_factory=Retention)
 
     @property
     def staff_chat_id(self) -> int | None:
@@ -150,9 +155,12 @@ async def close_scope(scope: UpdateScope, *, claimed_until: datetime, owner: int
             LogEntry(Direction.OUT, reply.log_kind, reply.log_text, scope.now)
             for reply in scope.replies
         ]
+        entries = [*scope.log, *said]
+        if scope.health_step is not None:
+            entries = [replace(entry, kind=scope.health_step, text=None) for entry in entries]
         await add_to_log(
             scope.session,
-            entries=[(scope.patient_id, entry) for entry in (*scope.log, *said)],
+            entries=[(scope.patient_id, entry) for entry in entries],
         )
     if not scope.replies or scope.chat_id is None:
         return []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
@@ -19,7 +21,7 @@ from handlers.navigation import (
     menu_keyboard,
     reshows,
 )
-from handlers.replies import answer_button, send, show
+from handlers.replies import PRESCREEN_STEP, answer_button, health_step, send, show
 
 FLOW = "prescreen"
 CONSENT, RESUME, QUESTION, RESULT = "consent", "resume", "question", "result"
@@ -92,6 +94,9 @@ def _result_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     outcome = Outcome(summary.outcome)
     lines = [context.text(f"prescreen.result_{outcome.value}")]
+    band = _questionnaire(context).band_of(summary.skin_type)
+    if outcome is Outcome.DISCUSS and band is not None and band.discuss_result:
+        lines = [band.discuss_result]
     if outcome is Outcome.NOT_NOW:
         lines += [
             f"• <b>{html.escape(r)}</b>\n  {html.escape(advice.get(r, ''))}"
@@ -272,6 +277,7 @@ async def _stale(update: Update, context: ClinicContext, notice: str | None = No
 
 @reshows(FLOW)
 async def reshow(update: Update, context: ClinicContext) -> None:
+    health_step(context, PRESCREEN_STEP)
     step = context.flow.step
     if step == CONSENT:
         await send(update, context, *_consent_screen(context))
@@ -291,17 +297,33 @@ async def reshow(update: Update, context: ClinicContext) -> None:
         await send(update, context, context.text("menu.prompt"), menu_keyboard(context))
 
 
+Step = Callable[[Update, ClinicContext], Coroutine[Any, Any, None]]
+
+
+def _logged_as_health(handler: Step) -> Step:
+    """Every step of the questionnaire is a health step: the message log keeps that a
+    pre-screen step happened, never the question asked, the answer or the result."""
+
+    async def step(update: Update, context: ClinicContext) -> None:
+        health_step(context, PRESCREEN_STEP)
+        await handler(update, context)
+
+    step.__doc__ = handler.__doc__
+    return step
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    logged = _logged_as_health
     application.add_handlers(
         [
-            CommandHandler("prescreen", start, filters=PRIVATE),
-            CallbackQueryHandler(start, pattern=f"^{CANDIDACY}$"),
-            CallbackQueryHandler(agree, pattern=f"^{AGREE}$"),
-            CallbackQueryHandler(decline, pattern=f"^{DECLINE}$"),
-            CallbackQueryHandler(resume, pattern=f"^{CONTINUE}$"),
-            CallbackQueryHandler(restart, pattern=f"^{RESTART}$"),
-            CallbackQueryHandler(pause, pattern=f"^{PAUSE}$"),
-            CallbackQueryHandler(answer, pattern=rf"^{ANSWER}\d{{1,18}}:\d{{1,3}}:\d$"),
-            CallbackQueryHandler(back, pattern=rf"^{BACK}\d{{1,18}}:\d{{1,3}}$"),
+            CommandHandler("prescreen", logged(start), filters=PRIVATE),
+            CallbackQueryHandler(logged(start), pattern=f"^{CANDIDACY}$"),
+            CallbackQueryHandler(logged(agree), pattern=f"^{AGREE}$"),
+            CallbackQueryHandler(logged(decline), pattern=f"^{DECLINE}$"),
+            CallbackQueryHandler(logged(resume), pattern=f"^{CONTINUE}$"),
+            CallbackQueryHandler(logged(restart), pattern=f"^{RESTART}$"),
+            CallbackQueryHandler(logged(pause), pattern=f"^{PAUSE}$"),
+            CallbackQueryHandler(logged(answer), pattern=rf"^{ANSWER}\d{{1,18}}:\d{{1,3}}:\d$"),
+            CallbackQueryHandler(logged(back), pattern=rf"^{BACK}\d{{1,18}}:\d{{1,3}}$"),
         ]
     )

@@ -72,3 +72,16 @@ async def send_contact_card(update: Update, context: ClinicContext) -> None:
     clinic = context.content.clinic
     name = clinic.name[:1].upper() + clinic.name[1:]
     _reply(context, Outgoing(contact=(clinic.phone_e164, name)))
+
+
+# What the message log calls a health step, in place of its words (handlers.context).
+PRESCREEN_STEP = "prescreen"
+CHECKIN_STEP = "checkin"
+WARNING_SIGN_STEP = "warning_sign"
+HEALTH_STEPS = (PRESCREEN_STEP, CHECKIN_STEP, WARNING_SIGN_STEP)
+
+
+def health_step(context: ClinicContext, kind: str) -> None:
+    """This update is a step about the patient's health: its messages in and out are
+    logged as `kind` only, without the question, the answer or what was typed."""
+    context.scope.health_step = kind

@@ -33,7 +33,7 @@ from handlers.context import ClinicContext, Services
 from handlers.navigation import CONTACT, PROBLEM, back_to_menu_button
 from handlers.notices import renders, send_after_commit
 from handlers.outgoing import Outgoing, Settle, settles
-from handlers.replies import answer_button, send, show
+from handlers.replies import WARNING_SIGN_STEP, answer_button, health_step, send, show
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ async def answer_sign(update: Update, context: ClinicContext) -> None:
 
 async def _report(update: Update, context: ClinicContext, findings: Sequence[Finding]) -> None:
     """Call the clinic now; staff hear of it at once if the clinic treated this patient."""
+    health_step(context, WARNING_SIGN_STEP)
     patient_id = context.scope.patient_id
     assert patient_id is not None
     staff_chat_id = context.services.staff_chat_id

@@ -146,3 +146,24 @@ async def test_a_not_now_answer_says_why_and_when_to_come_back(
     await act(standin, await standin.press(ana, "🔁 Take it again"))
     assert f"Question 1 of {TOTAL}" in screen_text(standin, ana)
     await stop()
+
+
+async def test_skin_type_v_vi_is_never_told_the_treatment_may_suit_them(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    """The clinic's page lists very dark skin among reasons to avoid resurfacing: the
+    result says a clinician will discuss the higher risk of pigment change instead."""
+    _, stop = await start_bot(standin, database_url, clock=FakeClock(MONDAY_10AM))
+    await act(standin, await standin.send_text(ana, "/prescreen"))
+    await act(standin, await standin.press(ana, "✅ I agree, let's start"))
+    for question in QUESTIONS:
+        label = "No" if question.answers == ("Yes", "No") else question.answers[-1]
+        await act(standin, await standin.press(ana, label))
+    result = screen_text(standin, ana)
+    assert "may suit you" not in result
+    assert "a clinician will discuss this higher risk with you" in result
+    assert "higher risk of pigment change" in result
+    assert "skin type, by the questionnaire: V–VI (score 40 of 40)" in result
+    assert "not a diagnosis" in result
+    assert standin.screen(ana.id).buttons()[0] == "📅 Book a free consultation"
+    await stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from types import SimpleNamespace
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.housekeeping import housekeeping
-from db.models import Appointment, Base, MessageLog
+from db.models import Appointment, Base, MessageLog, OutboxMessage
 from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_aftercare import opt_in, press
 from tests.e2e.test_booking import MONDAY_10AM, STAFF, act, appointments_of, book, texts
+from tests.e2e.test_prescreen import QUESTIONS
 from tests.e2e.test_staff_workspace import card_of
 
 
@@ -87,6 +89,10 @@ async def test_mydata_then_forget(
     # Typed by accident: nothing happens without the confirmation.
     await act(standin, await standin.send_text(ana, "/forget"))
     assert "Delete your data?" in (standin.screen(ana.id).text or "")
+    # What the bot posted to the staff group stays there, and the patient is told.
+    assert "staff group (booking cards, alerts, exported lists) stays there" in (
+        standin.screen(ana.id).text or ""
+    )
     await press(standin, ana, "« No, keep it")
     assert texts(standin, ana.id)[-1] == "Nothing was deleted."
     assert len(await appointments_of(running)) == 2
@@ -94,6 +100,7 @@ async def test_mydata_then_forget(
     await act(standin, await standin.send_text(ana, "/forget"))
     await press(standin, ana, "🗑 Yes, delete my data")
     assert "Your data has been deleted." in texts(standin, ana.id)[-1]
+    assert "Messages already in the clinic's staff group stay there" in texts(standin, ana.id)[-1]
     await standin.wait_for(
         lambda: any(
             "asked to delete their data" in (m.text or "") for m in standin.bot_messages(STAFF)
@@ -131,4 +138,137 @@ async def test_messages_older_than_the_retention_are_purged_by_the_clean_up(
         appointments = await session.scalar(select(func.count()).select_from(Appointment))
     assert kept == ["a new question"]
     assert appointments == 0
+    await stop()
+
+
+async def test_staff_see_the_pre_screen_outcome_never_its_questions_or_answers(
+    standin: StandIn, database_url: str, ana: User, maria: User
+) -> None:
+    """A patient answers "Yes" to pregnancy: /patient shows "not now, on <day>", and the
+    message log keeps that pre-screen steps happened, not the questions or answers."""
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
+    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")  # so that /patient finds her
+    await act(standin, await standin.send_text(ana, "/prescreen"))
+    await press(standin, ana, "✅ I agree, let's start")
+    for question in QUESTIONS:
+        if question.answers == ("Yes", "No"):
+            label = "Yes" if question.key == "pregnant" else "No"
+        else:
+            label = question.answers[0]
+        await press(standin, ana, label)
+    assert "Pregnancy or breastfeeding" in (standin.screen(ana.id).text or "")
+    # Typed words in the middle of a health step are not kept either.
+    await act(standin, await standin.send_text(ana, "I am 12 weeks pregnant"))
+
+    await act(standin, await standin.send_group_text(maria, STAFF, "/patient Silva"))
+    found = standin.bot_messages(STAFF)[-1].text or ""
+    assert "Pre-screen: not now, the clinic must see them first, on Mon 23 Nov 2026" in found
+    assert "a pre-screen step" in found
+    shown = found.lower()
+    for question in QUESTIONS:
+        assert question.text.lower() not in shown
+    assert "pregnan" not in shown and "→ yes" not in shown and "yes" not in shown.split()
+
+    async with running.database.transaction() as session:
+        logged = [
+            (kind, text or "")
+            for kind, text in (await session.execute(select(MessageLog.kind, MessageLog.text)))
+        ]
+    assert ("prescreen", "") in logged
+    everything = " ".join(text for _, text in logged).lower()
+    assert "pregnan" not in everything and "breastfeeding" not in everything
+    for question in QUESTIONS:
+        assert question.text.lower() not in everything
+        for answer in question.answers:
+            if answer not in ("Yes", "No"):
+                assert answer.lower() not in everything
+    assert not any(text in ("Yes", "No") for _, text in logged)
+    await stop()
+
+
+async def table_counts(running: RunningBot) -> dict[str, int]:
+    async with running.database.transaction() as session:
+        return {
+            table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+async def clean_up(running: RunningBot) -> None:
+    await housekeeping(SimpleNamespace(bot_data=running.application.bot_data))  # type: ignore[arg-type]
+
+
+async def test_every_kind_of_personal_data_goes_after_its_retention_period(
+    standin: StandIn, database_url: str, ana: User, ben: User, maria: User
+) -> None:
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(
+        standin,
+        database_url,
+        clock=clock,
+        staff_chat_id=STAFF,
+        message_log_retention_days=10,
+        conversation_retention_days=5,
+        update_retention_days=2,
+        outbox_retention_days=3,
+        record_retention_days=30,
+    )
+    # Monday: Ana books (staff decline it), takes the whole pre-screen; Ben starts one.
+    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await act(
+        standin, await standin.press(maria, "✖️ Decline", message=await card_of(standin, "Ana"))
+    )
+    await act(standin, await standin.send_text(ana, "/prescreen"))
+    await press(standin, ana, "✅ I agree, let's start")
+    for question in QUESTIONS:
+        await press(
+            standin, ana, "No" if question.answers == ("Yes", "No") else question.answers[0]
+        )
+    await act(standin, await standin.send_text(ben, "/prescreen"))
+    await press(standin, ben, "✅ I agree, let's start")
+    await press(standin, ben, "No")
+    for _ in range(100):  # every message sent: none is pending, to be kept
+        async with running.database.transaction() as session:
+            pending = await session.scalar(
+                select(func.count()).where(OutboxMessage.status == "pending")
+            )
+        if not pending:
+            break
+        await asyncio.sleep(0.05)
+    before = await table_counts(running)
+    assert before["prescreen"] == 2 and before["flow_state"] == 2 and before["outbox"] > 0
+
+    # A second's margin on each side of every period: older goes, newer stays.
+    clock.advance(days=6)
+    await clean_up(running)
+    counts = await table_counts(running)
+    assert counts["processed_update"] == 0  # 2 days
+    assert counts["outbox"] == 0  # 3 days, all sent
+    assert counts["flow_state"] == 0  # 5 days
+    assert counts["prescreen"] == 1  # Ben's unfinished one went (5 days); Ana's result stays
+    assert counts["prescreen_answer"] == len(QUESTIONS)
+    assert counts["message_log"] == before["message_log"]  # 10 days
+    assert (counts["appointment"], counts["patient"]) == (1, 2)
+
+    await act(standin, await standin.send_text(ben, "hello again"))
+    clock.advance(days=5)  # Monday's messages are 11 days old, Ben's new ones 5
+    await clean_up(running)
+    async with running.database.transaction() as session:
+        kept = list(
+            await session.scalars(select(MessageLog.text).where(MessageLog.direction == "in"))
+        )
+    assert kept == ["hello again"]
+    counts = await table_counts(running)
+    assert counts["processed_update"] == 0
+    assert (counts["appointment"], counts["prescreen"], counts["patient"]) == (1, 1, 2)
+
+    # 30 days after Ana's consultation time and her pre-screen: her records go, and
+    # then her profile, nothing being left about her; Ben's, silent for 26 days, too.
+    clock.advance(days=21)
+    await clean_up(running)
+    counts = await table_counts(running)
+    for table in ("appointment", "prescreen", "prescreen_answer", "patient", "message_log"):
+        assert counts[table] == 0, table
+    assert await rows_naming(running, ana, "Silva", "4165550123") == []
     await stop()
