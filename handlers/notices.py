@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clinic.calendar_file import consultation_ics
 from clinic.phone import display_phone
-from clinic.schedule import reminder_times
+from clinic.schedule import reminder_expired, reminder_times
 from clinic.when import day_label, when_label
 from db import aftercare, appointments, outbox, prescreens
 from db.appointments import AppointmentView
@@ -38,8 +38,20 @@ from handlers.callbacks import (
 from handlers.context import ClinicContext, Services
 from handlers.outgoing import Outgoing
 
-Render = Callable[[AsyncSession, Services, Due, datetime], Awaitable[Outgoing | None]]
-# outbox kind -> how to render it; None means the message is no longer wanted.
+
+class Expired:
+    """A renderer's answer for a message whose moment has passed (a reminder after the
+    consultation, after an outage say): the outbox records it as expired, never sends it."""
+
+    def __repr__(self) -> str:
+        return "EXPIRED"
+
+
+EXPIRED = Expired()
+
+Render = Callable[[AsyncSession, Services, Due, datetime], Awaitable[Outgoing | Expired | None]]
+# outbox kind -> how to render it; None means the message is no longer wanted, EXPIRED
+# that it came too late to be of use.
 RENDERERS: dict[str, Render] = {}
 
 
@@ -298,10 +310,12 @@ def _change_buttons(services: Services, appointment: AppointmentView) -> list[In
 @renders("confirmed")
 async def render_confirmed(
     session: AsyncSession, services: Services, due: Due, now: datetime
-) -> Outgoing | None:
+) -> Outgoing | Expired | None:
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != "confirmed":
         return None
+    if now >= appointment.starts_at:
+        return EXPIRED  # a confirmation of a consultation already under way or over
     keyboard = InlineKeyboardMarkup([_change_buttons(services, appointment)])
     return Outgoing(_confirmed_text(services, appointment), keyboard)
 
@@ -309,10 +323,12 @@ async def render_confirmed(
 @renders("ics")
 async def render_ics(
     session: AsyncSession, services: Services, due: Due, now: datetime
-) -> Outgoing | None:
+) -> Outgoing | Expired | None:
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != "confirmed":
         return None
+    if now >= appointment.starts_at:
+        return EXPIRED
     texts, clinic = services.content.texts, services.content.clinic
     data = consultation_ics(
         uid=f"appointment-{appointment.id}@clinic-bot",
@@ -360,7 +376,7 @@ def _book_again(services: Services) -> InlineKeyboardMarkup:
 @renders("reminder")
 async def render_reminder(
     session: AsyncSession, services: Services, due: Due, now: datetime
-) -> Outgoing | None:
+) -> Outgoing | Expired | None:
     appointment = await _appointment(session, due)
     if (
         appointment is None
@@ -368,8 +384,11 @@ async def render_reminder(
         or due.payload.get("starts_at") != appointment.starts_at.isoformat()
     ):
         return None
-    texts = services.content.texts
     hours = int(due.payload.get("hours", 24))
+    if reminder_expired(appointment.starts_at, hours, now):
+        # After an outage, say: "in 2 hours" at 1 p.m. for a 10 a.m. visit helps nobody.
+        return EXPIRED
+    texts = services.content.texts
     when = when_label(appointment.starts_at, services.zone)
     text = (
         texts("notices.reminder_day", when=when)
