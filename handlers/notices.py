@@ -132,7 +132,10 @@ async def staff_card(
     if appointment.rescheduled_from_id is not None:
         old = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
         old_when = when_label(old.starts_at, zone) if old else "?"
-        header = texts("staff.rescheduled", old_when=old_when)
+        # A request (or a declined one) is a move that has not happened: the patient
+        # keeps the old time until staff confirm the new one.
+        key = "staff.rescheduled" if appointment.status == "confirmed" else "staff.move_request"
+        header = texts(key, old_when=old_when)
     elif appointment.status == "requested" or appointment.decided_by is not None:
         header = texts("staff.request")
     else:
@@ -275,6 +278,18 @@ async def render_staff_cancelled(
     if appointment is None:
         return None
     texts = services.content.texts
+    if appointment.rescheduled_from_id is not None and appointment.decided_by is None:
+        kept = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        if kept is not None and kept.status == "confirmed":
+            # The patient withdrew a move before staff decided: their time stays.
+            return Outgoing(
+                texts(
+                    "staff.move_withdrawn",
+                    name=patient_name(services, appointment),
+                    when=when_label(appointment.starts_at, services.zone),
+                    old_when=when_label(kept.starts_at, services.zone),
+                )
+            )
     return Outgoing(
         texts(
             "staff.cancelled",
@@ -317,7 +332,13 @@ async def render_confirmed(
     if now >= appointment.starts_at:
         return EXPIRED  # a confirmation of a consultation already under way or over
     keyboard = InlineKeyboardMarkup([_change_buttons(services, appointment)])
-    return Outgoing(_confirmed_text(services, appointment), keyboard)
+    text = _confirmed_text(services, appointment)
+    if appointment.rescheduled_from_id is not None:
+        old = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        if old is not None and old.status == "cancelled" and old.starts_at > now:
+            old_when = when_label(old.starts_at, services.zone)
+            text += "\n\n" + services.content.texts("notices.moved_from", old_when=old_when)
+    return Outgoing(text, keyboard)
 
 
 @renders("ics")
@@ -349,8 +370,17 @@ async def render_declined(
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != "declined":
         return None
-    when = when_label(appointment.starts_at, services.zone)
-    return Outgoing(services.content.texts("notices.declined", when=when), _book_again(services))
+    texts, zone = services.content.texts, services.zone
+    when = when_label(appointment.starts_at, zone)
+    if appointment.rescheduled_from_id is not None:
+        # A declined move: the time it would have replaced still stands, if it does.
+        kept = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        if kept is not None and kept.status == "confirmed" and kept.starts_at > now:
+            text = texts(
+                "notices.move_declined", when=when, old_when=when_label(kept.starts_at, zone)
+            )
+            return Outgoing(text, InlineKeyboardMarkup([_change_buttons(services, kept)]))
+    return Outgoing(texts("notices.declined", when=when), _book_again(services))
 
 
 @renders("cancelled_by_clinic")
