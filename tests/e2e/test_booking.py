@@ -316,3 +316,42 @@ async def test_withdrawing_a_move_keeps_the_confirmed_time(
     old, new = await appointments_of(clinic)
     assert (old.status, new.status) == ("confirmed", "cancelled")
     assert await _reminders(clinic) == [(WEDNESDAY_10AM, "pending")] * 2
+
+
+async def test_cancelling_the_old_time_during_a_move_leaves_the_request_and_no_false_promise(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    standin = clinic.standin
+    card = await _confirmed_then_moved(standin, ana, maria)
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    await act(standin, await standin.press(ana, "✖️ Cancel Wed 25 Nov"))
+    await act(standin, await standin.press(ana, "Just cancel"))
+    assert f"Your consultation on {WED} is cancelled." in texts(standin, ana.id)[-1]
+    old, new = await appointments_of(clinic)
+    assert (old.status, new.status) == ("cancelled", "requested")
+    await act(standin, await standin.press(maria, "✖️ Decline", message=card))
+    await wait_for_text(standin, ana.id, f"can't see you on {THU}")
+    assert not any("still stands" in t for t in texts(standin, ana.id))
+
+
+async def test_moving_again_replaces_the_pending_move(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    standin = clinic.standin
+    await _confirmed_then_moved(standin, ana, maria)
+    # Ana moves the pending Thursday request to Friday: Wednesday still stands.
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    await act(standin, await standin.press(ana, "🔁 Move Thu 26 Nov"))
+    await act(standin, await standin.press(ana, "Fri 27 Nov"))
+    await act(standin, await standin.press(ana, "10:00 a.m."))
+    await act(standin, await standin.press(ana, "✅ Move it"))
+    assert f"Until then your consultation on {WED} stays booked." in texts(standin, ana.id)[-1]
+    old, thursday, friday = await appointments_of(clinic)
+    assert (old.status, thursday.status, friday.status) == ("confirmed", "cancelled", "requested")
+    assert friday.rescheduled_from_id == old.id
+    await wait_for_text(standin, STAFF, "Fri 27 Nov")
+    card = next(m for m in standin.bot_messages(STAFF) if "Fri 27 Nov" in (m.text or ""))
+    assert card.text is not None and f"Move request from {WED}" in card.text
+    await act(standin, await standin.press(maria, "✅ Confirm", message=card))
+    statuses = [a.status for a in await appointments_of(clinic)]
+    assert statuses == ["cancelled", "cancelled", "confirmed"]
