@@ -3,7 +3,8 @@
 A JobQueue tick (and a wake after any update that queued something due now) starts a
 pass. A pass claims what Telegram's lanes can take soon, in one short transaction
 that also renders each row from what the database holds then (a reminder for an
-appointment cancelled meanwhile renders to nothing); the sender sends them outside
+appointment cancelled meanwhile renders to nothing, and one whose moment has passed,
+a reminder after the consultation say, is recorded as expired); the sender sends them outside
 any transaction, each chat's in order, and the recorder writes the results in
 batches. Telegram's answers decide what happens next (bot.sender):
 
@@ -35,7 +36,7 @@ from db import outbox
 from db.liveness import Liveness
 from db.outbox import Due
 from handlers.context import Services
-from handlers.notices import Render
+from handlers.notices import Expired, Render
 from handlers.outgoing import Outgoing
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class Dispatcher:
             if claimed:
                 log.debug("outbox claimed count=%s", len(claimed))
             deadline = time.monotonic() + LEASE.total_seconds()
-            deliveries, dropped, broken = [], [], []
+            deliveries, dropped, expired, broken = [], [], [], []
             for due in claimed:
                 try:
                     message = await self._render(session, due)
@@ -190,12 +191,17 @@ class Dispatcher:
                     dropped.append(due.id)
                     log.info("outbox row no longer wanted id=%s kind=%s", due.id, due.kind)
                     continue
+                if isinstance(message, Expired):
+                    expired.append(due.id)
+                    log.info("outbox row past its moment id=%s kind=%s", due.id, due.kind)
+                    continue
                 deliveries.append(self._delivery(due, message, deadline))
             await outbox.mark_cancelled(session, row_ids=dropped)
+            await outbox.mark_cancelled(session, row_ids=expired, status=outbox.EXPIRED)
             await outbox.mark_failed(session, failures=broken)
         return len(claimed) + len(unreachable), deliveries
 
-    async def _render(self, session: AsyncSession, due: Due) -> Outgoing | None:
+    async def _render(self, session: AsyncSession, due: Due) -> Outgoing | Expired | None:
         if due.kind == outbox.REPLY:
             # A reply whose process died before sending it: the message is in the row.
             return Outgoing.from_payload(due.payload)

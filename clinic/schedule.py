@@ -186,3 +186,16 @@ def reminder_times(starts_at: datetime, now: datetime) -> list[tuple[int, dateti
     """(hours before, due instant) of each reminder still ahead; past ones are skipped."""
     due = [(int(before.total_seconds() // 3600), starts_at - before) for before in REMINDERS_BEFORE]
     return [(hours, at) for hours, at in due if at > now]
+
+
+# A reminder still goes out this late, as a share of how long before the consultation it
+# was meant for: the day-before one up to 6 hours late, the 2-hour one up to 30 minutes.
+# Later than that its words ("tomorrow", "in 2 hours") are wrong, and after the start
+# it is useless: it is dropped (the outbox records it as expired), never sent.
+REMINDER_GRACE = 0.25
+
+
+def reminder_expired(starts_at: datetime, hours: int, now: datetime) -> bool:
+    """Whether a reminder meant for `hours` before `starts_at` is too late to send at `now`."""
+    lead = timedelta(hours=hours)
+    return now >= starts_at or now > starts_at - lead + lead * REMINDER_GRACE

@@ -202,7 +202,15 @@ async def count_active(session: AsyncSession, *, patient_id: int, now: datetime)
 
 
 class _Lost(Exception):
-    """The new time was taken: undo the cancellation of the old one too."""
+    """The new time was taken: undo the cancellations too."""
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A move: the new appointment, and those it cancelled (their pending messages go)."""
+
+    new: AppointmentView
+    cancelled: list[AppointmentView]
 
 
 async def reschedule(
@@ -215,14 +223,47 @@ async def reschedule(
     status: str,
     now: datetime,
     prescreen_id: int | None,
-) -> AppointmentView | None:
-    """Frees the old time and takes the new one, both or neither; None if it was taken."""
+) -> Moved | None:
+    """Moves an appointment to `starts_at`; None if that time was taken (nothing changed).
+
+    A confirmed time is never given up for a mere request: when the new time still
+    needs the clinic's confirmation (`status` "requested"), the confirmed appointment
+    stays as it is (reminders and all) and the new one points at it
+    (`rescheduled_from_id`): a pending move, which `finish_move` completes when staff
+    confirm. A pending move of the same appointment is replaced by the new one; moving
+    the pending move itself moves the request, and the confirmed time still stands.
+    Otherwise (the new time is confirmed at once, or the old one was only requested)
+    the old one is cancelled and the new one taken together.
+    """
     old = await session.get_one(Appointment, old_id)
     assert old.patient_id is not None and old.name is not None and old.phone is not None
+    # The confirmed appointment this move would replace: the old one, or, for a pending
+    # move being moved again, the one it would replace.
+    original = old
+    if old.status == "requested" and old.rescheduled_from_id is not None:
+        replaced = await session.get(Appointment, old.rescheduled_from_id)
+        if replaced is not None and replaced.status == "confirmed":
+            original = replaced
+    keep = status == "requested" and original.status == "confirmed"
+    if keep:
+        # Superseded requests: the pending moves of the original (the old one among them).
+        to_cancel = list(
+            await session.scalars(
+                select(Appointment)
+                .where(
+                    Appointment.rescheduled_from_id == original.id,
+                    Appointment.status == "requested",
+                )
+                .with_for_update()
+            )
+        )
+    else:
+        to_cancel = [old] if original is old else [old, original]
     try:
         async with session.begin_nested():
-            old.status, old.updated_at = "cancelled", now
-            old.cancelled_by, old.cancel_reason = "patient", "rescheduled"
+            for row in to_cancel:
+                row.status, row.updated_at = "cancelled", now
+                row.cancelled_by, row.cancel_reason = "patient", "rescheduled"
             await session.flush()
             new = await book(
                 session,
@@ -235,13 +276,53 @@ async def reschedule(
                 status=status,
                 now=now,
                 prescreen_id=prescreen_id,
-                rescheduled_from_id=old.id,
+                rescheduled_from_id=original.id,
             )
             if new is None:
                 raise _Lost
     except _Lost:
         return None
-    return new
+    return Moved(new, [_view(row) for row in to_cancel])
+
+
+def pending_move(
+    appointment: AppointmentView, replaced: AppointmentView | None
+) -> AppointmentView | None:
+    """The confirmed appointment that `appointment` would replace, if it is a pending
+    move (a request to move it that staff have not decided yet); else None."""
+    if (
+        appointment.status == "requested"
+        and replaced is not None
+        and replaced.id == appointment.rescheduled_from_id
+        and replaced.status == "confirmed"
+    ):
+        return replaced
+    return None
+
+
+async def replaced_by_move(
+    session: AsyncSession, *, appointment: AppointmentView
+) -> AppointmentView | None:
+    """The confirmed appointment a pending move would replace (locked); else None."""
+    if appointment.status != "requested" or appointment.rescheduled_from_id is None:
+        return None
+    replaced = await find(session, appointment_id=appointment.rescheduled_from_id)
+    return pending_move(appointment, replaced)
+
+
+async def finish_move(
+    session: AsyncSession, *, appointment: AppointmentView, now: datetime
+) -> AppointmentView | None:
+    """Staff confirmed a pending move: the time it replaces is cancelled, in the same
+    transaction. Returns that appointment, or None if nothing was replaced."""
+    if appointment.rescheduled_from_id is None:
+        return None
+    row = await session.get(Appointment, appointment.rescheduled_from_id)
+    if row is None or row.status != "confirmed":
+        return None  # the patient cancelled it meanwhile, or the clinic did
+    row.status, row.updated_at = "cancelled", now
+    row.cancelled_by, row.cancel_reason = "patient", "rescheduled"
+    return _view(row)
 
 
 async def between(

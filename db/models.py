@@ -195,7 +195,9 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name="status"),
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'failed', 'cancelled', 'expired')", name="status"
+        ),
         # Claims take the oldest due rows in (due_at, id) order: with the id in the index
         # a claim reads its few rows in order, even when 100,000 are due at once.
         Index(

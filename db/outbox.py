@@ -26,6 +26,8 @@ from db.models import OutboxMessage, Patient
 _ERROR_LENGTH = 200
 # A row of this kind carries its message in `payload` (see handlers.outgoing).
 REPLY = "reply"
+# A row whose moment passed before it could be sent (a reminder after an outage): never sent.
+EXPIRED = "expired"
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
@@ -262,12 +264,15 @@ async def mark_sent(session: AsyncSession, *, sent: Sequence[tuple[int, datetime
     )
 
 
-async def mark_cancelled(session: AsyncSession, *, row_ids: Sequence[int]) -> None:
+async def mark_cancelled(
+    session: AsyncSession, *, row_ids: Sequence[int], status: str = "cancelled"
+) -> None:
+    """Rows that will never be sent: no longer wanted (`cancelled`), or too late (`expired`)."""
     if row_ids:
         await (await core(session)).execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(row_ids))
-            .values(status="cancelled", claimed_until=None, claimed_by=None)
+            .values(status=status, claimed_until=None, claimed_by=None)
         )
 
 

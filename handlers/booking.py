@@ -595,8 +595,9 @@ async def confirm(update: Update, context: ClinicContext) -> None:
     prescreen = await prescreens.latest(session, patient_id=patient_id)
     prescreen_id = prescreen.id if prescreen else None
     booked: AppointmentView | None = None
+    cancelled: list[AppointmentView] = []
     if reason is None and old is not None:
-        booked = await appointments.reschedule(
+        moved = await appointments.reschedule(
             session,
             old_id=old.id,
             starts_at=start,
@@ -606,6 +607,8 @@ async def confirm(update: Update, context: ClinicContext) -> None:
             now=now,
             prescreen_id=prescreen_id,
         )
+        if moved is not None:
+            booked, cancelled = moved.new, moved.cancelled
     elif reason is None:
         booked = await appointments.book(
             session,
@@ -625,24 +628,36 @@ async def confirm(update: Update, context: ClinicContext) -> None:
             log.info("booking lost a race for its time update_id=%s", update.update_id)
         await _just_taken(update, context, start)
         return
-    await _tell_booked(update, context, booked, old)
+    await _tell_booked(update, context, booked, old, cancelled)
 
 
 async def _tell_booked(
-    update: Update, context: ClinicContext, booked: AppointmentView, old: AppointmentView | None
+    update: Update,
+    context: ClinicContext,
+    booked: AppointmentView,
+    old: AppointmentView | None,
+    cancelled: list[AppointmentView],
 ) -> None:
     assert context.scope.patient_id is not None and booked.phone is not None
-    await save_phone(context.session, patient_id=context.scope.patient_id, phone=booked.phone)
-    if old is not None:
-        await outbox.cancel_pending(context.session, appointment_id=old.id)
+    session = context.session
+    await save_phone(session, patient_id=context.scope.patient_id, phone=booked.phone)
+    # What the move cancelled loses its pending messages; a confirmed time that a pending
+    # move leaves in place keeps its reminders.
+    for gone in cancelled:
+        await outbox.cancel_pending(session, appointment_id=gone.id)
     to_staff(context, "staff_card", booked)
-    when = when_label(booked.starts_at, context.services.zone)
+    zone = context.services.zone
+    when = when_label(booked.starts_at, zone)
     if booked.status == "confirmed":
         await after_confirmation(context, booked)
         text = context.text("booking.booked", when=when)
+    elif old is None:
+        text = context.text("booking.requested", when=when)
+    elif (kept := await appointments.replaced_by_move(session, appointment=booked)) is not None:
+        old_when = when_label(kept.starts_at, zone)
+        text = context.text("booking.move_requested", when=when, old_when=old_when)
     else:
-        key = "booking.rescheduled_requested" if old is not None else "booking.requested"
-        text = context.text(key, when=when)
+        text = context.text("booking.rescheduled_requested", when=when)
     context.flow.reset()
     await show(update, context, text, _after_keyboard(context))
 

@@ -44,8 +44,17 @@ async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarku
     zone = context.services.zone
     lines = [context.text("appointments.title")]
     rows = []
+    by_id = {appointment.id: appointment for appointment in upcoming}
     for appointment in upcoming:
         status = context.text(f"appointments.{appointment.status}")
+        moving_from = appointments.pending_move(
+            appointment, by_id.get(appointment.rescheduled_from_id or 0)
+        )
+        if moving_from is not None:
+            old_when = when_label(moving_from.starts_at, zone)
+            status = context.text("appointments.move_pending", old_when=old_when)
+        elif any(appointments.pending_move(other, appointment) is not None for other in upcoming):
+            status = context.text("appointments.confirmed_moving")
         lines.append(f"📅 {when_label(appointment.starts_at, zone)}\n{status}")
         day = day_label(appointment.starts_at.astimezone(zone).date())
         rows.append(
@@ -158,6 +167,9 @@ async def _cancel(
     if appointment is None:
         await show_list(update, context, context.text("appointments.not_available"))
         return
+    # Cancelling a pending move withdraws it: the confirmed time stays. Cancelling the
+    # confirmed time leaves a pending move as a request of its own.
+    kept = await appointments.replaced_by_move(context.session, appointment=appointment)
     cancelled = await appointments.change_status(
         context.session,
         appointment_id=appointment.id,
@@ -176,7 +188,16 @@ async def _cancel(
             [back_to_menu_button(context)],
         ]
     )
-    await show(update, context, context.text("appointments.cancelled", when=when), keyboard)
+    if kept is not None:
+        old_when = when_label(kept.starts_at, context.services.zone)
+        text = context.text("appointments.move_withdrawn", when=when, old_when=old_when)
+        appointments_button = InlineKeyboardButton(
+            context.text("menu.appointments"), callback_data=APPOINTMENTS
+        )
+        keyboard = InlineKeyboardMarkup([[appointments_button], [back_to_menu_button(context)]])
+    else:
+        text = context.text("appointments.cancelled", when=when)
+    await show(update, context, text, keyboard)
 
 
 async def there(update: Update, context: ClinicContext) -> None:

@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clinic.calendar_file import consultation_ics
 from clinic.phone import display_phone
-from clinic.schedule import reminder_times
+from clinic.schedule import reminder_expired, reminder_times
 from clinic.when import day_label, when_label
 from db import aftercare, appointments, outbox, prescreens
 from db.appointments import AppointmentView
@@ -38,8 +38,20 @@ from handlers.callbacks import (
 from handlers.context import ClinicContext, Services
 from handlers.outgoing import Outgoing
 
-Render = Callable[[AsyncSession, Services, Due, datetime], Awaitable[Outgoing | None]]
-# outbox kind -> how to render it; None means the message is no longer wanted.
+
+class Expired:
+    """A renderer's answer for a message whose moment has passed (a reminder after the
+    consultation, after an outage say): the outbox records it as expired, never sends it."""
+
+    def __repr__(self) -> str:
+        return "EXPIRED"
+
+
+EXPIRED = Expired()
+
+Render = Callable[[AsyncSession, Services, Due, datetime], Awaitable[Outgoing | Expired | None]]
+# outbox kind -> how to render it; None means the message is no longer wanted, EXPIRED
+# that it came too late to be of use.
 RENDERERS: dict[str, Render] = {}
 
 
@@ -125,7 +137,10 @@ async def staff_card(
     if appointment.rescheduled_from_id is not None:
         old = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
         old_when = when_label(old.starts_at, zone) if old else "?"
-        header = texts("staff.rescheduled", old_when=old_when)
+        # A request (or a declined one) is a move that has not happened: the patient
+        # keeps the old time until staff confirm the new one.
+        key = "staff.rescheduled" if appointment.status == "confirmed" else "staff.move_request"
+        header = texts(key, old_when=old_when)
     elif appointment.status == "requested" or appointment.decided_by is not None:
         header = texts("staff.request")
     else:
@@ -268,6 +283,18 @@ async def render_staff_cancelled(
     if appointment is None:
         return None
     texts = services.content.texts
+    if appointment.rescheduled_from_id is not None and appointment.decided_by is None:
+        kept = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        if kept is not None and kept.status == "confirmed":
+            # The patient withdrew a move before staff decided: their time stays.
+            return Outgoing(
+                texts(
+                    "staff.move_withdrawn",
+                    name=patient_name(services, appointment),
+                    when=when_label(appointment.starts_at, services.zone),
+                    old_when=when_label(kept.starts_at, services.zone),
+                )
+            )
     return Outgoing(
         texts(
             "staff.cancelled",
@@ -303,21 +330,31 @@ def _change_buttons(services: Services, appointment: AppointmentView) -> list[In
 @renders("confirmed")
 async def render_confirmed(
     session: AsyncSession, services: Services, due: Due, now: datetime
-) -> Outgoing | None:
+) -> Outgoing | Expired | None:
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != "confirmed":
         return None
+    if now >= appointment.starts_at:
+        return EXPIRED  # a confirmation of a consultation already under way or over
     keyboard = InlineKeyboardMarkup([_change_buttons(services, appointment)])
-    return Outgoing(_confirmed_text(services, appointment), keyboard)
+    text = _confirmed_text(services, appointment)
+    if appointment.rescheduled_from_id is not None:
+        old = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        if old is not None and old.status == "cancelled" and old.starts_at > now:
+            old_when = when_label(old.starts_at, services.zone)
+            text += "\n\n" + services.content.texts("notices.moved_from", old_when=old_when)
+    return Outgoing(text, keyboard)
 
 
 @renders("ics")
 async def render_ics(
     session: AsyncSession, services: Services, due: Due, now: datetime
-) -> Outgoing | None:
+) -> Outgoing | Expired | None:
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != "confirmed":
         return None
+    if now >= appointment.starts_at:
+        return EXPIRED
     texts, clinic = services.content.texts, services.content.clinic
     data = consultation_ics(
         uid=f"appointment-{appointment.id}@clinic-bot",
@@ -338,8 +375,17 @@ async def render_declined(
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != "declined":
         return None
-    when = when_label(appointment.starts_at, services.zone)
-    return Outgoing(services.content.texts("notices.declined", when=when), _book_again(services))
+    texts, zone = services.content.texts, services.zone
+    when = when_label(appointment.starts_at, zone)
+    if appointment.rescheduled_from_id is not None:
+        # A declined move: the time it would have replaced still stands, if it does.
+        kept = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        if kept is not None and kept.status == "confirmed" and kept.starts_at > now:
+            text = texts(
+                "notices.move_declined", when=when, old_when=when_label(kept.starts_at, zone)
+            )
+            return Outgoing(text, InlineKeyboardMarkup([_change_buttons(services, kept)]))
+    return Outgoing(texts("notices.declined", when=when), _book_again(services))
 
 
 @renders("cancelled_by_clinic")
@@ -365,7 +411,7 @@ def _book_again(services: Services) -> InlineKeyboardMarkup:
 @renders("reminder")
 async def render_reminder(
     session: AsyncSession, services: Services, due: Due, now: datetime
-) -> Outgoing | None:
+) -> Outgoing | Expired | None:
     appointment = await _appointment(session, due)
     if (
         appointment is None
@@ -373,8 +419,11 @@ async def render_reminder(
         or due.payload.get("starts_at") != appointment.starts_at.isoformat()
     ):
         return None
-    texts = services.content.texts
     hours = int(due.payload.get("hours", 24))
+    if reminder_expired(appointment.starts_at, hours, now):
+        # After an outage, say: "in 2 hours" at 1 p.m. for a 10 a.m. visit helps nobody.
+        return EXPIRED
+    texts = services.content.texts
     when = when_label(appointment.starts_at, services.zone)
     text = (
         texts("notices.reminder_day", when=when)

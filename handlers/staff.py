@@ -108,6 +108,13 @@ async def decide(update: Update, context: ClinicContext) -> None:
         decided_by=user.full_name[:128],
     )
     if confirmed:
+        # A move replaces the confirmed time only now, in this transaction: that time is
+        # cancelled with its reminders. Declined, the move leaves it as it was.
+        replaced = await appointments.finish_move(
+            context.session, appointment=decided, now=context.scope.now
+        )
+        if replaced is not None:
+            await outbox.cancel_pending(context.session, appointment_id=replaced.id)
         await after_confirmation(context, decided)
     else:
         await to_patient(context, "declined", decided)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from db.models import Appointment, OutboxMessage
 from tests.botapi.server import ChatMessage, StandIn, User
-from tests.conftest import RunningBot
+from tests.conftest import FakeClock, RunningBot
 
 STAFF = -1001234567890
 # Monday 23 November 2026, 10:00 a.m. in Toronto (EST, UTC-5).
@@ -194,3 +195,163 @@ async def test_a_forged_callback_on_another_patients_appointment_changes_nothing
     [unchanged] = await appointments_of(clinic)
     assert (unchanged.status, unchanged.starts_at) == ("requested", TUESDAY_10AM)
     assert [row.kind for row in await outbox_rows(clinic)] == ["staff_card"]
+
+
+# -- moving a confirmed consultation keeps it until the new time is confirmed -------------
+
+WEDNESDAY_10AM = datetime(2026, 11, 25, 15, tzinfo=UTC)
+THURSDAY_11AM = datetime(2026, 11, 26, 16, tzinfo=UTC)
+WED = "Wed 25 Nov 2026 at 10:00 a.m."
+THU = "Thu 26 Nov 2026 at 11:00 a.m."
+
+
+async def _confirmed_then_moved(standin: StandIn, ana: User, maria: User) -> ChatMessage:
+    """Ana books Wednesday 10 a.m., staff confirm, Ana asks to move to Thursday 11 a.m.;
+    returns the staff card of the move."""
+    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await act(standin, await standin.press(maria, "✅ Confirm", message=await staff_card(standin)))
+    await wait_for_text(standin, ana.id, "is confirmed")
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    await act(standin, await standin.press(ana, "🔁 Move Wed 25 Nov"))
+    await act(standin, await standin.press(ana, "Thu 26 Nov"))
+    await act(standin, await standin.press(ana, "11:00 a.m."))
+    await act(standin, await standin.press(ana, "✅ Move it"))
+    await wait_for_text(standin, STAFF, THU)
+    return next(m for m in standin.bot_messages(STAFF) if THU in (m.text or ""))
+
+
+async def _reminders(running: RunningBot) -> list[tuple[datetime, str]]:
+    """(the time each reminder is for, its status)."""
+    return [
+        (datetime.fromisoformat(row.payload["starts_at"]), row.status)
+        for row in await outbox_rows(running)
+        if row.kind == "reminder"
+    ]
+
+
+async def test_a_move_keeps_the_confirmed_time_and_a_declined_move_leaves_it(
+    clinic: RunningBot, ana: User, maria: User, ben: User
+) -> None:
+    standin = clinic.standin
+    card = await _confirmed_then_moved(standin, ana, maria)
+    old, new = await appointments_of(clinic)
+    assert (old.status, old.starts_at) == ("confirmed", WEDNESDAY_10AM)
+    assert (new.status, new.starts_at, new.rescheduled_from_id) == (
+        "requested",
+        THURSDAY_11AM,
+        old.id,
+    )
+    assert f"Until then your consultation on {WED} stays booked." in texts(standin, ana.id)[-1]
+    assert card.text is not None
+    assert f"Move request from {WED}" in card.text and THU in card.text
+    assert card.buttons() == ["✅ Confirm", "✖️ Decline"]
+    # The confirmed time keeps its reminders while the move waits.
+    assert await _reminders(clinic) == [(WEDNESDAY_10AM, "pending")] * 2
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    listing = standin.screen(ana.id).text or ""
+    assert "stays booked until the clinic confirms your new time" in listing
+    assert f"move from {WED}: waiting for the clinic to confirm" in listing
+    # Both times stay taken meanwhile: Ben is offered neither.
+    await act(standin, await standin.send_text(ben, "/book"))
+    await act(standin, await standin.press(ben, "Wed 25 Nov"))
+    assert "10:00 a.m." not in standin.screen(ben.id).buttons()
+
+    await act(standin, await standin.press(maria, "✖️ Decline", message=card))
+    await wait_for_text(standin, ana.id, "Your original time still stands")
+    told = texts(standin, ana.id)[-1]
+    assert f"can't see you on {THU}" in told and WED in told
+    assert standin.screen(ana.id).buttons() == ["🔁 Reschedule", "✖️ Cancel"]
+    old, new = await appointments_of(clinic)
+    assert (old.status, new.status) == ("confirmed", "declined")
+    assert await _reminders(clinic) == [(WEDNESDAY_10AM, "pending")] * 2
+
+
+async def test_a_confirmed_move_cancels_the_old_time_and_its_reminders_together(
+    clinic: RunningBot, clock: FakeClock, ana: User, maria: User
+) -> None:
+    standin = clinic.standin
+    card = await _confirmed_then_moved(standin, ana, maria)
+    old, new = await appointments_of(clinic)
+    assert (old.status, new.status) == ("confirmed", "requested")
+
+    await act(standin, await standin.press(maria, "✅ Confirm", message=card))
+    await wait_for_text(standin, ana.id, "is confirmed", count=2)
+    confirmation = next(t for t in texts(standin, ana.id) if "is confirmed" in t and THU in t)
+    assert f"Your earlier time, {WED}, is cancelled." in confirmation
+    old, new = await appointments_of(clinic)
+    assert (old.status, old.cancel_reason) == ("cancelled", "rescheduled")
+    assert (new.status, new.starts_at) == ("confirmed", THURSDAY_11AM)
+    assert sorted(await _reminders(clinic)) == [
+        (WEDNESDAY_10AM, "cancelled"),
+        (WEDNESDAY_10AM, "cancelled"),
+        (THURSDAY_11AM, "pending"),
+        (THURSDAY_11AM, "pending"),
+    ]
+    [edited] = [m for m in standin.bot_messages(STAFF) if m.message_id == card.message_id]
+    assert edited.text is not None and f"Consultation moved (was {WED})" in edited.text
+
+    # Wednesday's reminder times pass in silence; Thursday's reminders come.
+    for moment in (WEDNESDAY_10AM - timedelta(hours=24), WEDNESDAY_10AM - timedelta(hours=2)):
+        clock.now = moment
+        await asyncio.sleep(0.3)
+    assert not any(t.startswith("⏰") for t in texts(standin, ana.id))
+    clock.now = THURSDAY_11AM - timedelta(hours=24)
+    await wait_for_text(standin, ana.id, "⏰")
+    clock.now = THURSDAY_11AM - timedelta(hours=2)
+    await wait_for_text(standin, ana.id, "⏰", count=2)
+    reminders = [t for t in texts(standin, ana.id) if t.startswith("⏰")]
+    assert len(reminders) == 2 and all(THU in t for t in reminders)
+
+
+async def test_withdrawing_a_move_keeps_the_confirmed_time(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    standin = clinic.standin
+    await _confirmed_then_moved(standin, ana, maria)
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    await act(standin, await standin.press(ana, "✖️ Cancel Thu 26 Nov"))
+    await act(standin, await standin.press(ana, "Just cancel"))
+    assert f"Your consultation on {WED} stays booked." in texts(standin, ana.id)[-1]
+    await wait_for_text(standin, STAFF, "Move withdrawn")
+    old, new = await appointments_of(clinic)
+    assert (old.status, new.status) == ("confirmed", "cancelled")
+    assert await _reminders(clinic) == [(WEDNESDAY_10AM, "pending")] * 2
+
+
+async def test_cancelling_the_old_time_during_a_move_leaves_the_request_and_no_false_promise(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    standin = clinic.standin
+    card = await _confirmed_then_moved(standin, ana, maria)
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    await act(standin, await standin.press(ana, "✖️ Cancel Wed 25 Nov"))
+    await act(standin, await standin.press(ana, "Just cancel"))
+    assert f"Your consultation on {WED} is cancelled." in texts(standin, ana.id)[-1]
+    old, new = await appointments_of(clinic)
+    assert (old.status, new.status) == ("cancelled", "requested")
+    await act(standin, await standin.press(maria, "✖️ Decline", message=card))
+    await wait_for_text(standin, ana.id, f"can't see you on {THU}")
+    assert not any("still stands" in t for t in texts(standin, ana.id))
+
+
+async def test_moving_again_replaces_the_pending_move(
+    clinic: RunningBot, ana: User, maria: User
+) -> None:
+    standin = clinic.standin
+    await _confirmed_then_moved(standin, ana, maria)
+    # Ana moves the pending Thursday request to Friday: Wednesday still stands.
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    await act(standin, await standin.press(ana, "🔁 Move Thu 26 Nov"))
+    await act(standin, await standin.press(ana, "Fri 27 Nov"))
+    await act(standin, await standin.press(ana, "10:00 a.m."))
+    await act(standin, await standin.press(ana, "✅ Move it"))
+    assert f"Until then your consultation on {WED} stays booked." in texts(standin, ana.id)[-1]
+    old, thursday, friday = await appointments_of(clinic)
+    assert (old.status, thursday.status, friday.status) == ("confirmed", "cancelled", "requested")
+    assert friday.rescheduled_from_id == old.id
+    await wait_for_text(standin, STAFF, "Fri 27 Nov")
+    card = next(m for m in standin.bot_messages(STAFF) if "Fri 27 Nov" in (m.text or ""))
+    assert card.text is not None and f"Move request from {WED}" in card.text
+    await act(standin, await standin.press(maria, "✅ Confirm", message=card))
+    statuses = [a.status for a in await appointments_of(clinic)]
+    assert statuses == ["cancelled", "cancelled", "confirmed"]

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from db.models import Appointment, OutboxMessage, Patient
 from tests.botapi.server import StandIn, User
-from tests.conftest import FakeClock, start_bot
-from tests.e2e.test_booking import STAFF, act, book, texts, wait_for_text
+from tests.conftest import FakeClock, RunningBot, start_bot
+from tests.e2e.test_booking import STAFF, act, book, staff_card, texts, wait_for_text
 
 MONDAY_10AM = datetime(2026, 11, 23, 15, tzinfo=UTC)
 WEDNESDAY_10AM = datetime(2026, 11, 25, 15, tzinfo=UTC)
@@ -160,3 +160,113 @@ def _attempts(standin: StandIn) -> int:
     return sum(
         1 for method, params in standin.calls if method == "sendMessage" and "⏰" in params["text"]
     )
+
+
+async def _outbox(running: RunningBot) -> list[tuple[str, str]]:
+    async with running.database.transaction() as session:
+        rows = await session.execute(
+            select(OutboxMessage.kind, OutboxMessage.status).order_by(OutboxMessage.id)
+        )
+        return [(kind, status) for kind, status in rows]
+
+
+async def _settled(running: RunningBot, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The outbox once no row of these kinds is pending (or after 30 s, as it is)."""
+    for _ in range(300):
+        rows = await _outbox(running)
+        if all(status != "pending" for kind, status in rows if kind in kinds):
+            break
+        await asyncio.sleep(0.1)
+    return rows
+
+
+async def test_after_an_outage_past_the_consultation_no_reminder_is_sent(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    """The bot was down from Monday to Wednesday 1 p.m.: both reminders of the 10 a.m.
+    consultation are past their moment; they are recorded as expired, never sent."""
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock)
+    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await wait_for_text(standin, ana.id, "is confirmed")
+    await standin.wait_for(lambda: any(m.document for m in standin.bot_messages(ana.id)))
+    await stop()
+
+    clock.now = WEDNESDAY_10AM + timedelta(hours=3)
+    running, stop = await start_bot(standin, database_url, clock=clock)
+    rows = await _settled(running, ("reminder",))
+    await settle(standin)
+    assert reminders(standin, ana) == []
+    assert not any("⏰" in params.get("text", "") for _, params in standin.calls)
+    assert rows == [
+        ("confirmed", "sent"),
+        ("ics", "sent"),
+        ("reminder", "expired"),
+        ("reminder", "expired"),
+    ]
+    await stop()
+
+
+async def test_a_reminder_a_little_late_goes_a_day_reminder_hours_late_does_not(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    """Down until Tuesday 5 p.m.: "tomorrow" is 7 hours late (more than the 6 allowed)
+    and expires; the 2-hour one, 10 minutes late on Wednesday, still goes."""
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock)
+    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await standin.wait_for(lambda: any(m.document for m in standin.bot_messages(ana.id)))
+    await stop()
+
+    clock.now = WEDNESDAY_10AM - timedelta(hours=17)
+    running, stop = await start_bot(standin, database_url, clock=clock)
+    for _ in range(300):
+        if ("reminder", "expired") in await _outbox(running):
+            break
+        await asyncio.sleep(0.1)
+    await settle(standin)
+    assert reminders(standin, ana) == []
+    clock.now = WEDNESDAY_10AM - timedelta(hours=2) + timedelta(minutes=10)
+    await wait_for_text(standin, ana.id, "⏰")
+    await settle(standin)
+    [reminder] = reminders(standin, ana)
+    assert "in 2 hours" in reminder
+    assert [status for kind, status in await _outbox(running) if kind == "reminder"] == [
+        "expired",
+        "sent",
+    ]
+    await stop()
+
+
+async def test_a_confirmation_held_up_past_the_consultation_is_never_sent(
+    standin: StandIn, database_url: str, ana: User, maria: User
+) -> None:
+    """Staff confirm; Telegram fails the confirmation and its calendar file until the
+    consultation has begun: neither is sent late, both are recorded as expired."""
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
+    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    card = await staff_card(standin)
+    standin.fail("sendMessage", 502, times=1, chat_id=ana.id)
+    standin.fail("sendDocument", 502, times=1, chat_id=ana.id)
+    await act(standin, await standin.press(maria, "✅ Confirm", message=card))
+    await standin.wait_for(
+        lambda: sum(method == "sendDocument" for method, _ in standin.calls) == 1,
+        what="the calendar file's failed try",
+    )
+    await settle(standin)
+    clock.now = WEDNESDAY_10AM + timedelta(minutes=5)
+    # The failed chat is held for the backoff (10 s) in real time too: wait till both
+    # rows are settled, one way or the other.
+    rows = await _settled(running, ("confirmed", "ics", "reminder"))
+    await settle(standin)
+    assert not any("is confirmed" in text for text in texts(standin, ana.id))
+    assert not any(m.document for m in standin.bot_messages(ana.id))
+    assert reminders(standin, ana) == []
+    assert [(kind, status) for kind, status in rows if kind != "staff_card"] == [
+        ("confirmed", "expired"),
+        ("ics", "expired"),
+        ("reminder", "expired"),
+        ("reminder", "expired"),
+    ]
+    await stop()

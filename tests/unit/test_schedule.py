@@ -17,6 +17,7 @@ from clinic.schedule import (
     Unavailable,
     free_slots,
     nearest,
+    reminder_expired,
     reminder_times,
     why_unavailable,
 )
@@ -250,6 +251,18 @@ def test_reminders_a_day_and_two_hours_before_skip_those_already_past() -> None:
         (2, datetime(2026, 11, 25, 13, tzinfo=UTC))
     ]
     assert reminder_times(starts, datetime(2026, 11, 25, 14, tzinfo=UTC)) == []
+
+
+def test_a_reminder_expires_a_quarter_of_its_lead_late_and_at_the_start() -> None:
+    starts = datetime(2026, 11, 25, 15, tzinfo=UTC)
+    day_due, two_due = starts - timedelta(hours=24), starts - timedelta(hours=2)
+    assert not reminder_expired(starts, 24, day_due)
+    assert not reminder_expired(starts, 24, day_due + timedelta(hours=6))
+    assert reminder_expired(starts, 24, day_due + timedelta(hours=6, seconds=1))
+    assert not reminder_expired(starts, 2, two_due + timedelta(minutes=30))
+    assert reminder_expired(starts, 2, two_due + timedelta(minutes=31))
+    assert reminder_expired(starts, 2, starts)
+    assert reminder_expired(starts, 2, starts + timedelta(hours=3))
 
 
 def test_the_calendar_file_holds_the_instant_in_utc() -> None:
