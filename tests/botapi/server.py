@@ -297,6 +297,10 @@ class StandIn:
     async def edit_text(self, user: User, sent: dict[str, Any], text: str) -> dict[str, Any]:
         """The patient edits a message they sent earlier."""
         message = dict(sent["message"], text=text, edit_date=int(time.time()))
+        message.pop("entities", None)
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self.queue({"edited_message": message})
 
     async def press(
