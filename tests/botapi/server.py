@@ -184,6 +184,9 @@ class StandIn:
         self._query_users: dict[str, int] = {}
         self.violations: list[str] = []
         self.chats: dict[int, list[ChatMessage]] = {}
+        # Every person's name the bot was told (first, last, user name, shared contacts):
+        # the log-leak check looks for each, however short.
+        self.names: set[str] = set()
         # The first successful answer to each press (its text); a second one is refused.
         self.callback_answers: dict[str, str | None] = {}
         self.commands: list[dict[str, Any]] = []
@@ -379,11 +382,25 @@ class StandIn:
     async def queue_raw(self, update: dict[str, Any]) -> dict[str, Any]:
         """Adds an update as is: the same update_id again is how Telegram redelivers."""
         self.queued_at.setdefault(update["update_id"], time.perf_counter())
+        self._note_names(update)
         async with self._changed:
             self._pending.append(update)
             self._confirmed_below = min(self._confirmed_below, update["update_id"])
             self._changed.notify_all()
         return update
+
+    def _note_names(self, found: Any) -> None:
+        if isinstance(found, list):
+            for item in found:
+                self._note_names(item)
+        elif isinstance(found, dict):
+            for key, value in found.items():
+                person = key in ("from", "contact", "user", "chat") and isinstance(value, dict)
+                if person and not value.get("is_bot"):
+                    for part in ("first_name", "last_name", "username"):
+                        if isinstance(value.get(part), str) and value[part].strip():
+                            self.names.add(value[part].strip())
+                self._note_names(value)
 
     async def _user_message(
         self, user: User, content: dict[str, Any], text: str | None = None
@@ -413,6 +430,7 @@ class StandIn:
                 touched=next(self._touch),
             )
         )
+        self._note_names(message)
         return {"update_id": next(self._update_ids), "message": message}
 
     # -- what the tests read -------------------------------------------------------------

@@ -20,7 +20,7 @@ from bot.webhook import RefusalLog, WebhookServer
 from db.engine import Database
 from db.models import Patient
 from tests.botapi.server import TOKEN, StandIn, User
-from tests.conftest import RunningBot
+from tests.conftest import PROCESS_LOGS, RunningBot
 
 SECRET = "s3cret-Token_for-tests"
 
@@ -109,6 +109,8 @@ async def test_webhook_handles_updates_with_the_secret_and_refuses_the_rest(
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
+    (tmp_path / "webhook.log").write_bytes(stderr)
+    PROCESS_LOGS.append(tmp_path / "webhook.log")  # checked for the conversation
     # Eight refused posts within a minute: one line, never one per request.
     refusals = [line for line in stderr.decode().splitlines() if "refused" in line]
     assert len(refusals) == 1, refusals
