@@ -46,7 +46,7 @@ _HINTS = {
     "WEBHOOK_URL": "use the public https URL Telegram should post to, e.g. https://bot.example.com/telegram",
     "WEBHOOK_LISTEN": "use the address to listen on, e.g. 0.0.0.0",
     "WEBHOOK_PORT": "use a port number from 1 to 65535",
-    "WEBHOOK_SECRET_TOKEN": "use 1 to 256 characters of A-Z, a-z, 0-9, _ and -",
+    "WEBHOOK_SECRET_TOKEN": "use 16 to 256 characters of A-Z, a-z, 0-9, _ and -",
 }
 
 
@@ -187,7 +187,8 @@ class WebhookSettings(BaseSettings):
     @field_validator("webhook_secret_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+        # Telegram takes 1-256 of these characters; fewer than 16 can be guessed.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
             raise ValueError("malformed")
         return value
 

@@ -12,6 +12,9 @@ import asyncio
 import hmac
 import json
 import logging
+import time
+from collections import Counter
+from collections.abc import Callable
 
 from aiohttp import web
 from sqlalchemy import text
@@ -28,6 +31,33 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
 # A load balancer's check must answer quickly, even with the database hanging.
 HEALTH_TIMEOUT = 3.0
+# Refused posts (a scanner, a wrong secret after a rotation) are logged at most this
+# often, with how many there were since: one line a minute, never one per request.
+REFUSAL_LOG_INTERVAL = 60.0
+
+
+class RefusalLog:
+    """Counts refused requests by reason and logs them at most once per interval."""
+
+    def __init__(
+        self, interval: float = REFUSAL_LOG_INTERVAL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._last: float | None = None
+        self._unlogged: Counter[str] = Counter()
+
+    def refused(self, reason: str) -> None:
+        self._unlogged[reason] += 1
+        now = self._clock()
+        if self._last is not None and now - self._last < self._interval:
+            return
+        self._last = now
+        counts = ", ".join(f"{why}={count}" for why, count in sorted(self._unlogged.items()))
+        self._unlogged.clear()
+        log.warning(
+            "webhook requests refused %s (logged at most every %.0f s)", counts, self._interval
+        )
 
 
 class WebhookServer:
@@ -36,6 +66,7 @@ class WebhookServer:
         self._settings = settings
         self._secret = settings.webhook_secret_token.get_secret_value().encode()
         self._runner: web.AppRunner | None = None
+        self.refusals = RefusalLog()
         self.port = settings.webhook_port
 
     async def start(self) -> None:
@@ -63,14 +94,26 @@ class WebhookServer:
     async def _update(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
-            log.warning("webhook request refused: wrong or missing secret token")
+            self.refusals.refused("wrong_secret")
             return web.Response(status=403)
+        update: Update | None = None
         try:
-            update = Update.de_json(await request.json(), self._app.bot)
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+            body = await request.json()
+            # Telegram posts one JSON object with an integer id; `[]`, `"x"` or `3` is
+            # not an update (and would make de_json raise AttributeError).
+            if isinstance(body, dict) and type(body.get("update_id")) is int:
+                update = Update.de_json(body, self._app.bot)
+        except (
+            json.JSONDecodeError,
+            UnicodeDecodeError,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+        ):
             update = None
         if update is None:
-            log.warning("webhook request refused: not an update")
+            self.refusals.refused("not_an_update")
             return web.Response(status=400)
         processor = self._app.update_processor
         try:

@@ -72,14 +72,21 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_engine(url: str | URL) -> AsyncEngine:
+    """hide_parameters: a database error's text names its statement's parameters, which
+    are health data (a pre-screen answer, a phone, a name); logged with its traceback, it
+    would put them in the log. Hidden, the error still names the statement."""
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, hide_parameters=True)
         _tune_sqlite(engine)
         return engine
     # pre_ping lets the bot ride out a database restart without restarting itself.
     return create_async_engine(
-        url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_pre_ping=True
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

@@ -73,6 +73,16 @@ async def button_outside_its_chat(update: Update, context: ClinicContext) -> Non
     raise ApplicationHandlerStop
 
 
+async def edited_message(update: Update, context: ClinicContext) -> None:
+    """An edit of a message sent earlier, in any chat: nothing happens, whatever it now
+    says. Editing is not sending: an old message turned into /forget or /book hours
+    later must not run it far from what the chat shows now (python-telegram-bot's
+    command handlers take edits too), and answering an edited text would reply out of
+    order. A patient who wants the command sends it, as the menu and /help show."""
+    log.debug("edited message ignored update_id=%s", update.update_id)
+    raise ApplicationHandlerStop
+
+
 async def on_error(update: object, context: ClinicContext) -> None:
     """Rolls the update back; apologises for our bugs, retries when the database failed.
 
@@ -117,8 +127,12 @@ def _database_unavailable(error: BaseException | None) -> bool:
 def register_guard(application: Application) -> None:  # type: ignore[type-arg]
     """Registers what runs before every flow (handler group -1)."""
     patient_button = f"^(?!{re.escape(STAFF)})"
-    application.add_handler(
-        CallbackQueryHandler(button_outside_its_chat, pattern=patient_button), group=-1
+    application.add_handlers(
+        [
+            MessageHandler(filters.UpdateType.EDITED, edited_message),
+            CallbackQueryHandler(button_outside_its_chat, pattern=patient_button),
+        ],
+        group=-1,
     )
 
 

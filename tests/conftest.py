@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -246,27 +247,59 @@ def _chat_texts(standin: StandIn) -> set[str]:
     return found
 
 
+# What bot processes started by the tests (tests/e2e/conftest.py `launch`, the webhook
+# test) wrote to their stderr: files, read when the test ends.
+PROCESS_LOGS: list[Path] = []
+
+
+def _logged(record: logging.LogRecord) -> str:
+    """A record as a handler would write it: the message, and any traceback with the
+    exception's own text (a database error carries its statement and parameters)."""
+    parts = [record.getMessage()]
+    if record.exc_info:
+        parts.append(logging.Formatter().formatException(record.exc_info))
+    if record.exc_text:
+        parts.append(record.exc_text)
+    if record.stack_info:
+        parts.append(record.stack_info)
+    return "\n".join(parts)
+
+
+def leaks(logged: str, texts: set[str], names: set[str]) -> list[str]:
+    """The conversation's lines, and people's names of any length (as whole words: "Al"
+    in "Al's" or "Al" but not in "Alembic"), that appear in a log."""
+    found = [text for text in texts if text in logged]
+    found += [name for name in names if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", logged)]
+    return found
+
+
 @pytest.fixture(autouse=True)
 def _no_conversation_in_logs(
     request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> Iterator[None]:
-    """Every test that talks to the bot checks that no log line repeats the conversation:
-    our packages log at DEBUG here, the libraries at INFO, as LOG_LEVEL=DEBUG would."""
+    """Every test that talks to the bot checks that no log line repeats the conversation
+    or names a person: our packages log at DEBUG here, the libraries at INFO, as
+    LOG_LEVEL=DEBUG would. Tracebacks are read too, and the logs of bot processes the
+    test started."""
     caplog.set_level(logging.INFO)
     for package in OWN_PACKAGES:
         caplog.set_level(logging.DEBUG, logger=package)
+    PROCESS_LOGS.clear()
     yield
     standin = request.node.funcargs.get("standin")
     if not isinstance(standin, StandIn):
         return
-    texts = _chat_texts(standin)
+    texts, names = _chat_texts(standin), set(standin.names)
     leaked = [
         (record.name, text)
         for record in caplog.records
-        for text in texts
-        if text in record.getMessage()
+        for text in leaks(_logged(record), texts, names)
     ]
-    assert leaked == [], "log lines repeat what patients wrote or were told"
+    for path in PROCESS_LOGS:
+        logged = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        leaked += [(path.name, text) for text in leaks(logged, texts, names)]
+    PROCESS_LOGS.clear()
+    assert leaked == [], "log lines repeat what patients wrote or were told, or a name"
 
 
 @pytest.fixture

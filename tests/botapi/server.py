@@ -189,6 +189,9 @@ class StandIn:
         self.chats: dict[int, list[ChatMessage]] = {}
         # Goes up with every change to a chat: what the playground's page waits on.
         self.version = 0
+        # Every person's name the bot was told (first, last, user name, shared contacts):
+        # the log-leak check looks for each, however short.
+        self.names: set[str] = set()
         # The first successful answer to each press (its text); a second one is refused.
         self.callback_answers: dict[str, str | None] = {}
         self.commands: list[dict[str, Any]] = []
@@ -304,6 +307,10 @@ class StandIn:
     async def edit_text(self, user: User, sent: dict[str, Any], text: str) -> dict[str, Any]:
         """The patient edits a message they sent earlier."""
         message = dict(sent["message"], text=text, edit_date=int(time.time()))
+        message.pop("entities", None)
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self.queue({"edited_message": message})
 
     async def press(
@@ -382,11 +389,25 @@ class StandIn:
     async def queue_raw(self, update: dict[str, Any]) -> dict[str, Any]:
         """Adds an update as is: the same update_id again is how Telegram redelivers."""
         self.queued_at.setdefault(update["update_id"], time.perf_counter())
+        self._note_names(update)
         async with self._changed:
             self._pending.append(update)
             self._confirmed_below = min(self._confirmed_below, update["update_id"])
             self._changed.notify_all()
         return update
+
+    def _note_names(self, found: Any) -> None:
+        if isinstance(found, list):
+            for item in found:
+                self._note_names(item)
+        elif isinstance(found, dict):
+            for key, value in found.items():
+                person = key in ("from", "contact", "user", "chat") and isinstance(value, dict)
+                if person and not value.get("is_bot"):
+                    for part in ("first_name", "last_name", "username"):
+                        if isinstance(value.get(part), str) and value[part].strip():
+                            self.names.add(value[part].strip())
+                self._note_names(value)
 
     async def _user_message(
         self, user: User, content: dict[str, Any], text: str | None = None
@@ -407,6 +428,7 @@ class StandIn:
             **content,
         }
         self._record(ChatMessage(message_id, user.id, from_bot=False, text=text, raw=message))
+        self._note_names(message)
         return {"update_id": next(self._update_ids), "message": message}
 
     def _record(self, message: ChatMessage) -> None:

@@ -13,7 +13,7 @@ import pytest
 from db.engine import Database
 from db.schema import upgrade_to_head
 from tests.botapi.server import TOKEN, StandIn
-from tests.conftest import FakeClock, RunningBot, start_bot
+from tests.conftest import PROCESS_LOGS, FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import MONDAY_10AM, STAFF
 
 
@@ -56,7 +56,9 @@ async def launch(standin: StandIn, database_url: str, tmp_path: Path) -> AsyncIt
 
     async def start(**settings: str) -> asyncio.subprocess.Process:
         """Starts one more bot process; keyword arguments are extra settings."""
-        log = (tmp_path / f"bot-{len(processes)}.log").open("wb")
+        path = tmp_path / f"bot-{len(processes)}.log"
+        PROCESS_LOGS.append(path)  # checked for the conversation when the test ends
+        log = path.open("wb")
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

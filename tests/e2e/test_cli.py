@@ -158,3 +158,18 @@ def test_webhook_mode_names_its_missing_setting(tmp_path: Path) -> None:
         WEBHOOK_SECRET_TOKEN="has spaces!",
     )
     assert bad_token.stderr.startswith("clinic-bot: WEBHOOK_SECRET_TOKEN is malformed: ")
+    # Telegram takes a one-character secret; anyone could guess it.
+    for guessable in ("a", "abc", "s3cret-Token_15"):
+        short = clinic_bot(
+            "run",
+            "--webhook",
+            cwd=tmp_path,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            WEBHOOK_URL="https://bot.example.com/telegram",
+            WEBHOOK_SECRET_TOKEN=guessable,
+        )
+        assert short.returncode == 2
+        assert short.stderr == (
+            "clinic-bot: WEBHOOK_SECRET_TOKEN is malformed: "
+            "use 16 to 256 characters of A-Z, a-z, 0-9, _ and -\n"
+        ), short.stderr

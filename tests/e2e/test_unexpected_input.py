@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy import select
 
 from db.models import Appointment, MessageLog
@@ -214,3 +217,38 @@ async def test_a_nul_character_is_answered_and_stored_without_it(
         assert typed == ["", "Ana", "Ana Silva", "Moving away"]
         reasons = (await session.scalars(select(Appointment.cancel_reason))).all()
         assert reasons == ["Moving away"]
+
+
+PATIENT_COMMANDS = ["/mydata", "/forget", "/book", "/aftercare", "/stop", "/appointments"]
+
+
+@pytest.mark.parametrize("command", [*PATIENT_COMMANDS, "/start", "/contact", "/nope"])
+async def test_an_old_message_edited_into_a_command_changes_nothing(
+    clinic: RunningBot, ana: User, caplog: pytest.LogCaptureFixture, command: str
+) -> None:
+    """Editing is not sending: the command is not run and nothing fails. (An edit of an
+    old message can come hours later, far from what the chat shows now; the patient who
+    wants the command sends it, as the menu and /help show.)"""
+    standin = clinic.standin
+    await standin.handled(await standin.send_text(ana, "/start"))
+    sent = await standin.send_text(ana, "hello")
+    await standin.handled(sent)
+    seen = len(standin.bot_messages(ana.id))
+    await standin.handled(await standin.edit_text(ana, sent, command))
+    assert len(standin.bot_messages(ana.id)) == seen
+    assert standin.bot_messages(STAFF) == []
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not [r.getMessage() for r in caplog.records if "update failed" in r.getMessage()]
+
+
+@pytest.mark.parametrize("command", ["/today", "/week", "/export", "/patient 1", "/help"])
+async def test_a_staff_message_edited_into_a_command_changes_nothing(
+    clinic: RunningBot, maria: User, caplog: pytest.LogCaptureFixture, command: str
+) -> None:
+    standin = clinic.standin
+    sent = await standin.send_group_text(maria, STAFF, "good morning")
+    await standin.handled(sent)
+    seen = len(standin.bot_messages(STAFF))
+    await standin.handled(await standin.edit_text(maria, sent, command))
+    assert len(standin.bot_messages(STAFF)) == seen
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -11,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
+from bot.settings import WebhookSettings
+from bot.webhook import RefusalLog, WebhookServer
 from db.engine import Database
 from db.models import Patient
 from tests.botapi.server import TOKEN, StandIn, User
+from tests.conftest import PROCESS_LOGS, RunningBot
 
 SECRET = "s3cret-Token_for-tests"
 
@@ -95,11 +100,67 @@ async def test_webhook_handles_updates_with_the_secret_and_refuses_the_rest(
                     assert answer.status == 403
             async with client.post(f"{base}/telegram", data=b"not json", headers=header) as garbage:
                 assert garbage.status == 400
+            # JSON, with the right secret, but not an object: refused, not a crash.
+            for body in ([], "x", 3, None, [_command(standin, ben, "/start")]):
+                async with client.post(f"{base}/telegram", json=body, headers=header) as answer:
+                    assert answer.status == 400, body
             assert standin.bot_messages(ben.id) == []
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
+    (tmp_path / "webhook.log").write_bytes(stderr)
+    PROCESS_LOGS.append(tmp_path / "webhook.log")  # checked for the conversation
+    # Eight refused posts within a minute: one line, never one per request.
+    refusals = [line for line in stderr.decode().splitlines() if "refused" in line]
+    assert len(refusals) == 1, refusals
+    assert "Traceback" not in stderr.decode() and " ERROR " not in stderr.decode()
     async with database.transaction() as session:
         known = list(await session.scalars(select(Patient.telegram_id)))
     assert known == [ana.id]
+
+
+async def test_refused_posts_are_logged_once_a_minute_and_never_as_errors(
+    bot: RunningBot, ana: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = WebhookSettings(
+        webhook_url="https://bot.example.com/telegram",
+        webhook_secret_token=SECRET,
+        webhook_listen="127.0.0.1",
+        webhook_port=_free_port(),
+        _env_file=None,
+    )
+    server = WebhookServer(bot.application, settings)
+    now = [1000.0]
+    server.refusals = RefusalLog(clock=lambda: now[0])
+    await server.start()
+    base = f"http://127.0.0.1:{server.port}/telegram"
+    header = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+    def refusal_lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+
+    try:
+        async with aiohttp.ClientSession() as client:
+            for body in ([], "x", 3, True, None, {"update_id": "many"}):
+                async with client.post(base, json=body, headers=header) as answer:
+                    assert answer.status == 400, body
+            for _ in range(20):
+                async with client.post(base, json=[], headers={}) as answer:
+                    assert answer.status == 403
+            assert len(refusal_lines()) == 1
+            now[0] += 59
+            async with client.post(base, json="x", headers=header) as answer:
+                assert answer.status == 400
+            assert len(refusal_lines()) == 1
+            now[0] += 2  # a minute after the first line: the next says what came since
+            async with client.post(base, json=[], headers={}) as answer:
+                assert answer.status == 403
+            lines = refusal_lines()
+            assert len(lines) == 2
+            assert "webhook requests refused not_an_update=1 " in lines[0]
+            assert "webhook requests refused not_an_update=6, wrong_secret=21 " in lines[1]
+    finally:
+        await server.stop()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert bot.standin.bot_messages(ana.id) == []
