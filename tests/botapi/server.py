@@ -512,6 +512,10 @@ class StandIn:
         error."""
         self._faults.append(Fault(method, status, times, retry_after, description, chat_id))
 
+    def clear_faults(self) -> None:
+        """Forgets the errors `fail` asked for and not yet given."""
+        self._faults.clear()
+
     # -- the HTTP side -------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:

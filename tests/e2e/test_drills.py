@@ -4,20 +4,25 @@ day, and PostgreSQL restarting under traffic. Reduced sizes; bench/ runs the big
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import signal
 import subprocess
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from telegram import Update
+from telegram.ext import TypeHandler
 
 from bench.nudge_day import FIRST_PATIENT, seed, settle
 from bot.dispatcher import UNPACED_IN_FLIGHT
 from clinic.clock import utc_now
 from db.engine import Database
-from db.models import MessageLog, OutboxMessage, Patient
+from db.models import MessageLog, OutboxMessage, Patient, ProcessedUpdate
+from handlers.context import ClinicContext
 from tests.botapi.server import Chaos, StandIn, User
 from tests.conftest import FakeClock, start_bot
 from tests.e2e.conftest import Launch
@@ -86,17 +91,32 @@ async def test_sigkill_mid_nudge_day_sends_every_nudge_once(
     assert await nudge_rows(database_url) == {"sent": 400, "pending": 400}
 
 
+def sent_nudges(log: Path) -> list[int]:
+    """The outbox rows a bot process logged as sent nudges (its `sent id=... kind=nudge`)."""
+    found = re.findall(r"sent id=(\d+) kind=nudge\b", log.read_text(errors="replace"))
+    return [int(row) for row in found]
+
+
 async def test_two_bot_processes_share_a_nudge_day_without_doubles(
-    standin: StandIn, launch: Launch, database_url: str
+    standin: StandIn, launch: Launch, database_url: str, tmp_path: Path
 ) -> None:
     postgres_only(database_url)
     chats = await due_nudge_day(standin, database_url, 600)
+    # Each send takes a second at "Telegram": one process alone would need about ten
+    # (64 in flight), so the second, started a moment later, gets its share.
+    standin.delay = 1.0
     await launch(**NO_LIMIT)
     await launch(**NO_LIMIT)
     await standin.wait_for(lambda: all(standin.sent_to[chat] for chat in chats), 120, "every nudge")
     await settle(standin)
     assert [chat for chat in chats if standin.sent_to[chat] > 1] == []
     assert await nudge_rows(database_url) == {"sent": 600, "pending": 600}
+    # Both processes did work, and no row was sent by both.
+    first, second = (sent_nudges(tmp_path / f"bot-{number}.log") for number in (0, 1))
+    assert first and second, f"one process sent nothing: {len(first)} and {len(second)}"
+    assert len(set(first)) == len(first) and len(set(second)) == len(second)
+    assert set(first).isdisjoint(second)
+    assert len(first) + len(second) == 600
 
 
 WALK = [
@@ -155,32 +175,78 @@ async def test_telegram_errors_on_a_share_of_requests_lose_nothing(
 
 
 async def test_postgresql_restart_during_traffic_loses_no_step(
-    standin: StandIn, database_url: str, ana: User, ben: User
+    standin: StandIn,
+    database_url: str,
+    ana: User,
+    ben: User,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """PostgreSQL stops while both patients' updates are inside their transactions (a
+    stand-in delay holds them there), and starts again: every step is answered, once."""
     postgres_only(database_url)
     version = cluster_version()
-    _, stop = await start_bot(standin, database_url)
+    running, stop = await start_bot(standin, database_url)
     steps = ["/start", *WALK[:5]]
+    restart_at = 3
+    users = {ana.id, ben.id}
+    held: set[int] = set()
+    arrived, release = asyncio.Event(), asyncio.Event()
 
-    async def walk(user: User, restart_after: int | None) -> None:
-        for number, step in enumerate(steps):
-            if number == restart_after:
-                await asyncio.to_thread(
-                    subprocess.run,
-                    ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-                    check=True,
-                    timeout=60,
-                )
-            if step.startswith("/"):
-                update = await standin.send_text(user, step)
-            else:
-                update = await standin.press(user, step)
-            await standin.handled(update, timeout=60)
+    async def hold(update: Update, context: ClinicContext) -> None:
+        """Holds each patient's first try of the step at `restart_at` inside its
+        transaction, with its statements made, until the database has gone."""
+        user = update.effective_user
+        if update.callback_query is None or user is None or user.id in held:
+            return
+        if (update.callback_query.data or "") != on_hold.get(user.id):
+            return
+        held.add(user.id)
+        if held == users:
+            arrived.set()
+        await release.wait()
 
+    on_hold: dict[int, str] = {}
+    # Its own group, ahead of the guard (-1): one handler runs per group.
+    running.application.add_handler(TypeHandler(Update, hold), group=-2)
+
+    def cluster(action: str) -> None:
+        command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action]
+        subprocess.run(command, check=True, timeout=60)
+
+    async def send(user: User, step: str) -> dict[str, Any]:
+        if step.startswith("/"):
+            return await standin.send_text(user, step)
+        return await standin.press(user, step)
+
+    in_flight: list[dict[str, Any]] = []
     try:
-        await asyncio.gather(walk(ana, restart_after=3), walk(ben, restart_after=None))
+        for number, step in enumerate(steps):
+            if number != restart_at:
+                for user in (ana, ben):
+                    await standin.handled(await send(user, step), timeout=60)
+                continue
+            for user in (ana, ben):
+                on_hold[user.id] = standin.screen(user.id).button(step)["callback_data"]
+            in_flight = [await send(user, step) for user in (ana, ben)]
+            await asyncio.wait_for(arrived.wait(), 30)  # both inside their transactions
+            await asyncio.to_thread(cluster, "stop")
+            try:
+                release.set()  # their next statements find the database gone
+                await asyncio.sleep(2)
+            finally:
+                await asyncio.to_thread(cluster, "start")
+            await standin.handled(*in_flight, timeout=60)
     finally:
+        release.set()
         await stop()
+    assert held == users  # the restart did happen with both updates in hand
+    retried = {
+        record.getMessage().split("update_id=")[1].split()[0]
+        for record in caplog.records
+        if record.getMessage().startswith("update will be retried")
+    }
+    # Their transactions lost the database mid-way, and were tried again.
+    assert {str(update["update_id"]) for update in in_flight} <= retried
     for user in (ana, ben):
         assert "How can I help you today?" in (standin.screen(user.id).text or "")
     database = Database(database_url)
@@ -193,9 +259,18 @@ async def test_postgresql_restart_during_traffic_loses_no_step(
                 .group_by(Patient.telegram_id)
             )
         ).all()
+        unhandled = await session.scalar(
+            select(func.count())
+            .select_from(ProcessedUpdate)
+            .where(ProcessedUpdate.handled_at.is_(None))
+        )
     await database.dispose()
     # Every step the patients took is in the log once: none lost, none twice.
     assert dict(incoming) == {ana.id: len(steps), ben.id: len(steps)}
+    assert unhandled == 0
+    # Each press answered once (the stand-in refuses a second answer), the held ones too.
+    for update in in_flight:
+        assert update["callback_query"]["id"] in standin.callback_answers
 
 
 async def test_postgresql_down_for_twenty_seconds_loses_no_update(

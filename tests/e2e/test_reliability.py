@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from db.models import FlowState, MessageLog, Patient, ProcessedUpdate
+from db.engine import Database
+from db.models import FlowState, MessageLog, OutboxMessage, Patient, ProcessedUpdate
 from handlers.context import ClinicContext
 from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot, start_bot
@@ -117,12 +119,67 @@ async def test_one_chat_in_order_many_chats_at_once(bot: RunningBot, ana: User) 
         assert len(standin.bot_messages(user.id)) == 1
 
 
+async def _stop_while_held(
+    stop: Any, arrived: asyncio.Event, release: asyncio.Event, what: str
+) -> None:
+    """Starts `stop` while the update is held mid-way, checks it waits, then lets go."""
+    await asyncio.wait_for(arrived.wait(), 10)
+    stopping = asyncio.create_task(stop())
+    await asyncio.sleep(0.5)  # stop() has begun: the poller is told, the fetch cancelled
+    assert not stopping.done(), f"stop() returned with {what} still in hand"
+    release.set()
+    await asyncio.wait_for(stopping, 30)
+
+
+async def _everything_there(database_url: str, standin: StandIn, ana: User) -> None:
+    """The update's effects and its reply, once each; nothing left for a next start."""
+    [greeting] = standin.bot_messages(ana.id)
+    assert greeting.text is not None and greeting.text.startswith("Hi Ana!")
+    database = Database(database_url)
+    async with database.transaction() as session:
+        logged = (
+            await session.execute(
+                select(MessageLog.direction, MessageLog.kind).order_by(MessageLog.id)
+            )
+        ).all()
+        handled = (await session.execute(select(ProcessedUpdate.handled_at))).scalars().all()
+        patients = (await session.execute(select(Patient.first_name))).scalars().all()
+        outbox = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    await database.dispose()
+    assert [tuple(row) for row in logged] == [("in", "command"), ("out", "text")]
+    assert len(handled) == 1 and handled[0] is not None
+    assert patients == ["Ana"]
+    assert outbox == 0  # the reply's row went with its send: nothing left over
+
+
 async def test_stopping_waits_for_the_update_in_hand(
     standin: StandIn, database_url: str, ana: User
 ) -> None:
-    _, stop = await start_bot(standin, database_url)
+    """stop() while a handler is mid-update (its transaction open): the update finishes,
+    commits and its reply goes out before stop() returns."""
+    running, stop = await start_bot(standin, database_url)
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(update: Update, context: ClinicContext) -> None:
+        arrived.set()  # inside the update's transaction, before the /start handler
+        await release.wait()
+
+    running.application.add_handler(CommandHandler("start", slow), group=-1)
     update = await standin.send_text(ana, "/start")
-    await asyncio.sleep(0)  # the poller has it, or is about to
-    await standin.handled(update)
-    await stop()
-    assert len(standin.bot_messages(ana.id)) == 1
+    await _stop_while_held(stop, arrived, release, "a handler")
+    assert standin.confirmed(update["update_id"])  # a clean restart will not get it again
+    await _everything_there(database_url, standin, ana)
+
+
+async def test_stopping_waits_for_the_reply_in_hand(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    """stop() while the committed update's reply is on its way to Telegram (which then
+    fails it): the reply is tried again and sent before stop() returns."""
+    _, stop = await start_bot(standin, database_url)
+    arrived, release = standin.hold("sendMessage")  # hangs, then 502
+    await standin.send_text(ana, "/start")
+    await _stop_while_held(stop, arrived, release, "a reply")
+    sends = [method for method, _ in standin.calls if method == "sendMessage"]
+    assert len(sends) == 2  # the one held and failed, the one that went
+    await _everything_there(database_url, standin, ana)
