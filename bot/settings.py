@@ -18,7 +18,11 @@ from sqlalchemy.exc import ArgumentError
 from clinic.content import PACKAGED_CONTENT
 from db.retention import Retention
 
-_CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+# An empty value means unset, as .env.example leaves the optional ones: `STAFF_CHAT_ID=`
+# is no staff group, and an empty token is "not set", not "malformed".
+_CONFIG = SettingsConfigDict(
+    env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+)
 
 # Drivers the project is built and tested on; anything else is a typo or a sync driver.
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -11,15 +12,15 @@ import pytest
 
 from db.engine import Database
 from db.schema import schema_status
+from tests.botapi.server import TOKEN as STANDIN_TOKEN
+from tests.botapi.server import StandIn, User
 from tests.conftest import _wipe_postgres, postgres_url
+
+SETTINGS_PREFIXES = ("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_", "LOG_", "WEBHOOK_")
 
 
 def clinic_bot(*args: str, cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_", "LOG_", "WEBHOOK_"))
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith(SETTINGS_PREFIXES)}
     env.update(settings)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -173,3 +174,45 @@ def test_webhook_mode_names_its_missing_setting(tmp_path: Path) -> None:
             "clinic-bot: WEBHOOK_SECRET_TOKEN is malformed: "
             "use 16 to 256 characters of A-Z, a-z, 0-9, _ and -\n"
         ), short.stderr
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+
+
+def test_the_env_example_as_it_is_asks_for_the_token(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(EXAMPLE.read_text())
+    result = clinic_bot("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("clinic-bot: TELEGRAM_BOT_TOKEN is not set: ")
+
+
+async def test_the_env_example_with_a_token_runs(tmp_path: Path, standin: StandIn) -> None:
+    """A new user's first run: `.env.example` copied, the token filled in (here the
+    stand-in's, with its address), nothing else changed: the bot answers /start."""
+    (tmp_path / ".env").write_text(
+        EXAMPLE.read_text().replace(
+            "TELEGRAM_BOT_TOKEN=\n", f"TELEGRAM_BOT_TOKEN={STANDIN_TOKEN}\n"
+        )
+        + f"TELEGRAM_API_BASE_URL={standin.base_url}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIXES)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await standin.wait_for(lambda: standin.call_counts["getUpdates"] > 0, 30, "polling")
+        await standin.send_text(User(4242, "Ana"), "/start")
+        await standin.wait_for(lambda: bool(standin.bot_messages(4242)), 30, "the menu")
+        assert "How can I help you today?" in (standin.bot_messages(4242)[0].text or "")
+    finally:
+        process.terminate()
+        _, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    assert b"STAFF_CHAT_ID" in stderr  # the warning that staff features are off
