@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
 
+from bot.staff_admins import fetch_admins
 from db.models import Audit
 from tests.botapi.server import ChatMessage, StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
@@ -185,3 +187,71 @@ async def test_export_audit_sends_the_staff_actions_as_csv(
     assert {(r["date"], r["time"]) for r in rows} == {("2026-11-23", "10:00:00")}
     assert rows[2]["detail"] == "2026-10-24 2026-12-23"
     assert len(await audit_rows(clinic)) == 4
+
+
+async def test_cancel_and_attendance_are_audited_with_what_was_chosen(
+    clinic: RunningBot, clock: FakeClock, ana: User, ben: User, maria: User
+) -> None:
+    standin = clinic.standin
+    for user, time in ((ana, "10:00 a.m."), (ben, "10:30 a.m.")):
+        await book(standin, user, "Tue 24 Nov", time)
+        await standin.wait_for(
+            lambda u=user: f"👤 {u.first_name}" in (standin.screen(STAFF).text or "")
+        )
+        await act(standin, await standin.press(maria, "✅ Confirm", message=standin.screen(STAFF)))
+    first, second = await appointments_of(clinic)
+    ana_card = next(m for m in standin.bot_messages(STAFF) if "Ana Silva" in (m.text or ""))
+    await act(standin, await standin.press(maria, "✖️ Cancel", message=ana_card))
+    await act(standin, await standin.press_data(maria, ana_card, f"staff:cr:{first.id}:2"))
+    clock.advance(days=1, hours=1)  # Tuesday 11:00 a.m.: Ben's time has come
+    ben_card = next(m for m in standin.bot_messages(STAFF) if "👤 Ben" in (m.text or ""))
+    # The card offers No-show once reopened (/today); its data is the same.
+    await act(standin, await standin.press_data(maria, ben_card, f"staff:ns:{second.id}"))
+
+    rows = await audit_rows(clinic)
+    assert [(r.action, r.target_id, r.detail) for r in rows] == [
+        ("appointment.confirm", first.id, None),
+        ("appointment.confirm", second.id, None),
+        ("appointment.cancel", first.id, "reason 2"),
+        ("appointment.no_show", second.id, None),
+    ]
+    assert [a.status for a in await appointments_of(clinic)] == ["cancelled", "no_show"]
+
+
+async def test_without_telegram_s_list_only_listed_users_act_until_a_fetch_works(
+    standin: StandIn,
+    database_url: str,
+    clock: FakeClock,
+    ana: User,
+    maria: User,
+    lina: User,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """getChatAdministrators failing at start does not stop the bot: STAFF_USER_IDS work,
+    the failure is logged once, and the next fetch brings the administrators back."""
+    standin.fail("getChatAdministrators", 502, times=2)
+    running, stop = await start_bot(
+        standin, database_url, clock=clock, staff_chat_id=STAFF, staff_user_ids=str(lina.id)
+    )
+    services = running.application.bot_data["services"]
+    try:
+        await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+        card = await staff_card(standin)
+        press = await standin.press(maria, "✅ Confirm", message=card)
+        await act(standin, press)
+        assert answer_to(standin, press) == REFUSED
+        # The tick's fetch fails again: logged once, the list stays as it was.
+        assert await fetch_admins(running.application.bot, services) is False
+        failures = [
+            r for r in caplog.records if r.name == "bot.staff_admins" and r.levelno >= logging.ERROR
+        ]
+        assert len(failures) == 1
+        assert services.staff.stale
+
+        assert await fetch_admins(running.application.bot, services) is True
+        assert services.staff.admins == {maria.id} and not services.staff.stale
+        await act(standin, await standin.press(maria, "✅ Confirm", message=card))
+        [appointment] = await appointments_of(running)
+        assert (appointment.status, appointment.decided_by) == ("confirmed", "Maria Lopez")
+    finally:
+        await stop()
