@@ -16,13 +16,14 @@ from bot.processor import TransactionalUpdateProcessor
 from bot.results import Recorder
 from bot.sender import Sender
 from bot.settings import Settings
+from bot.staff_admins import TICK, fetch_admins, refresh_admins
 from clinic.clock import Clock, utc_now
 from clinic.content import load_content
 from db import chat_migrations, outbox
 from db.engine import Database
 from db.liveness import Liveness
 from handlers import publish_commands, register
-from handlers.context import ClinicContext, Services, StaffChat
+from handlers.context import ClinicContext, Services, StaffChat, StaffRoster
 from handlers.notices import RENDERERS
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def build_application(
         # Without a staff group nobody could confirm, so bookings confirm at once.
         staff_confirm=settings.clinic.booking_confirmation == "staff" and staff_chat_id is not None,
         retention=settings.clinic.retention,
+        staff=StaffRoster(listed=settings.clinic.staff_user_ids),
     )
     rate = settings.telegram.telegram_messages_per_second
     limiter = LaneLimiter(rate)
@@ -93,6 +95,8 @@ def build_application(
     application.job_queue.run_repeating(
         housekeeping, interval=timedelta(hours=1), first=timedelta(minutes=1)
     )
+    if staff_chat_id is not None:
+        application.job_queue.run_repeating(refresh_admins, interval=TICK, first=TICK)
     return application
 
 
@@ -123,6 +127,9 @@ async def start_application(application: Application) -> None:  # type: ignore[t
             released = await outbox.release_claims(session)
         if released:
             log.info("outbox rows left claimed by an earlier run released count=%s", released)
+    if services.staff_chat.id is not None:
+        # Before the first update: who may act as staff (no transaction is open here).
+        await fetch_admins(application.bot, services)
     await publish_commands(application.bot, services.content, services.staff_chat.id)
     await application.start()
 

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -38,6 +38,7 @@ _HINTS = {
         "use sqlite+aiosqlite:///clinic.db or postgresql+asyncpg://user:password@host/dbname"
     ),
     "STAFF_CHAT_ID": "use the staff group's numeric chat id, e.g. -1001234567890",
+    "STAFF_USER_IDS": "use Telegram user ids separated by commas, e.g. 123456789,987654321",
     "CLINIC_TIMEZONE": "use an IANA time zone name, e.g. America/Toronto",
     "CLINIC_CONTENT_DIR": "use a folder holding the files of clinic/content/ (clinic.toml, ...)",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
@@ -110,6 +111,9 @@ class ClinicSettings(BaseSettings):
     model_config = _CONFIG
 
     staff_chat_id: int | None = None
+    # Who may act in the staff group besides its administrators: Telegram user ids.
+    # NoDecode: the environment holds "1,2", not the JSON list pydantic-settings expects.
+    staff_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     clinic_timezone: str = "America/Toronto"
     # A folder with the clinic's own copy of the files in clinic/content/
     clinic_content_dir: Path = PACKAGED_CONTENT
@@ -138,6 +142,16 @@ class ClinicSettings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("unknown time zone") from exc
         return value
+
+    @field_validator("staff_user_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(re.fullmatch(r"[1-9]\d{0,15}", part) for part in ids):
+            raise ValueError("not a list of user ids")
+        return frozenset(int(part) for part in ids)
 
     @field_validator("clinic_content_dir")
     @classmethod

@@ -121,3 +121,39 @@ def appointments_csv(rows: Iterable[ExportRow], zone: ZoneInfo) -> bytes:
             ]
         )
     return out.getvalue().encode("utf-8-sig")
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One staff action (db.audit stores them): who, when, what, on which id."""
+
+    at: datetime
+    user_id: int
+    user_name: str
+    action: str
+    target_id: int | None = None
+    detail: str | None = None
+
+
+AUDIT_COLUMNS = ("date", "time", "user_id", "user_name", "action", "target_id", "detail")
+
+
+def audit_csv(rows: Iterable[AuditRow], zone: ZoneInfo) -> bytes:
+    """The audit as a spreadsheet, in the clinic's time, like the appointments file."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(AUDIT_COLUMNS)
+    for row in rows:
+        at = row.at.astimezone(zone)
+        writer.writerow(
+            [
+                at.date().isoformat(),
+                at.strftime("%H:%M:%S"),
+                row.user_id,
+                _cell(row.user_name),
+                row.action,
+                "" if row.target_id is None else row.target_id,
+                _cell(row.detail),
+            ]
+        )
+    return out.getvalue().encode("utf-8-sig")

@@ -364,3 +364,23 @@ class StaffWarning(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     sent_at: Mapped[datetime]
+
+
+class Audit(Base):
+    """Who did what as clinic staff, and when: each /patient, /export and decision on a
+    card, written in the action's own transaction. No foreign keys: the record outlives
+    the appointment or patient it names (ids only, never their data)."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    # The staff member: Telegram user id and name as Telegram showed it then.
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_name: Mapped[str] = mapped_column(String(128))
+    # "appointment.confirm", "patient.view", "export.appointments", ...
+    action: Mapped[str] = mapped_column(String(32))
+    # The appointment's or patient's id, as the action names; None for an export.
+    target_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What else the action was about, never personal data: a date range, a laser.
+    detail: Mapped[str | None] = mapped_column(String(64))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import (
     AftercarePlan,
     Appointment,
+    Audit,
     FlowState,
     MessageLog,
     OutboxMessage,
@@ -124,6 +125,11 @@ async def purge_appointments(session: AsyncSession, *, before: datetime, limit: 
     return await _delete_keys(session, Appointment.id, Appointment.ends_at < before, limit=limit)
 
 
+async def purge_audit(session: AsyncSession, *, before: datetime, limit: int = BATCH) -> int:
+    """Staff actions recorded before `before` (they name staff, and patients by id)."""
+    return await _delete_keys(session, Audit.id, Audit.at < before, limit=limit)
+
+
 async def purge_aftercare(session: AsyncSession, *, before: datetime, limit: int = BATCH) -> int:
     """Aftercare plans not sending (ended, declined, never answered) since before
     `before`, with their check-ins."""
@@ -169,5 +175,6 @@ def plan(retention: Retention, now: datetime) -> list[tuple[str, Purge, datetime
         ("prescreens", purge_prescreens, now - retention.records),
         ("aftercare_plans", purge_aftercare, now - retention.records),
         ("appointments", purge_appointments, now - retention.records),
+        ("audit", purge_audit, now - retention.records),
         ("patients", purge_patients, now - max(retention.messages, retention.conversations)),
     ]

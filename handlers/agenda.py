@@ -14,18 +14,19 @@ from clinic.agenda import (
     ExportRow,
     RangeProblem,
     appointments_csv,
+    audit_csv,
     export_range,
     local_days,
 )
 from clinic.phone import display_phone, normalise_phone
 from clinic.when import day_label, time_label, when_label
-from db import appointments, messages, patients, prescreens
+from db import appointments, audit, messages, patients, prescreens
 from db.appointments import AppointmentView
 from handlers.callbacks import STAFF_OPEN
 from handlers.context import ClinicContext
 from handlers.notices import patient_name, prescreen_line
 from handlers.replies import HEALTH_STEPS, send, send_document
-from handlers.staff import staff_only
+from handlers.staff import audit_action, staff_only
 
 # What an agenda lists: the times that are held or were kept.
 ON_THE_AGENDA = ("requested", "confirmed", "completed", "no_show")
@@ -98,10 +99,12 @@ async def week(update: Update, context: ClinicContext) -> None:
     await _agenda(update, context, first, 7, title)
 
 
-async def export(update: Update, context: ClinicContext) -> None:
-    """The appointments of a range of days as a CSV file."""
+async def _export_days(
+    update: Update, context: ClinicContext, arguments: list[str]
+) -> tuple[date, date] | None:
+    """The export's first and last day; None when the dates were wrong (and said so)."""
     try:
-        first, last = export_range(context.args or [], _today(context))
+        return export_range(arguments, _today(context))
     except RangeProblem as problem:
         text = context.text(
             f"agenda.export_{problem.reason}",
@@ -111,7 +114,21 @@ async def export(update: Update, context: ClinicContext) -> None:
             max=str(MAX_EXPORT_DAYS),
         )
         await send(update, context, text)
+        return None
+
+
+async def export(update: Update, context: ClinicContext) -> None:
+    """The appointments of a range of days as a CSV file; `/export audit`: staff actions."""
+    arguments = list(context.args or [])
+    if arguments and arguments[0].lower() == "audit":
+        await export_audit(update, context, arguments[1:])
         return
+    if (days := await _export_days(update, context, arguments)) is None:
+        return
+    first, last = days
+    await audit_action(
+        update, context, "export.appointments", detail=f"{first.isoformat()} {last.isoformat()}"
+    )
     zone = context.services.zone
     start, end = local_days(first, (last - first).days + 1, zone)
     statuses = ("requested", "confirmed", "completed", "no_show", "cancelled", "declined")
@@ -146,6 +163,32 @@ async def export(update: Update, context: ClinicContext) -> None:
     )
 
 
+async def export_audit(update: Update, context: ClinicContext, arguments: list[str]) -> None:
+    """Who looked up a patient, exported, or decided on a card, in a range of days."""
+    if (days := await _export_days(update, context, arguments)) is None:
+        return
+    first, last = days
+    # Recorded first, so the file shows this export too.
+    await audit_action(
+        update, context, "export.audit", detail=f"{first.isoformat()} {last.isoformat()}"
+    )
+    zone = context.services.zone
+    start, end = local_days(first, (last - first).days + 1, zone)
+    rows = await audit.between(context.session, start=start, end=end)
+    await send_document(
+        update,
+        context,
+        f"audit-{first.isoformat()}-to-{last.isoformat()}.csv",
+        audit_csv(rows, zone),
+        context.text(
+            "agenda.export_audit_caption",
+            count=str(len(rows)),
+            first=first.isoformat(),
+            last=last.isoformat(),
+        ),
+    )
+
+
 async def _plain_prescreen(context: ClinicContext, prescreen_id: int | None) -> str:
     """The staff card's pre-screen line, without HTML escaping (CSV is plain text)."""
     return html.unescape(await prescreen_line(context.session, context.services, prescreen_id))
@@ -164,10 +207,13 @@ async def patient(update: Update, context: ClinicContext) -> None:
         found = await patients.search(session, phone=phone, limit=MAX_FOUND + 1)
     else:
         found = await patients.search(session, words=query, limit=MAX_FOUND + 1)
+    # Who looked whom up: one row per patient shown (a search that found nobody too).
+    shown = found[:MAX_FOUND]
+    await audit_action(update, context, "patient.view", *(match.id for match in shown))
     if not found:
         await send(update, context, context.text("agenda.patient_none", query=html.escape(query)))
         return
-    for match in found[:MAX_FOUND]:
+    for match in shown:
         text, keyboard = await _patient_card(context, match)
         await send(update, context, text, keyboard)
     if len(found) > MAX_FOUND:

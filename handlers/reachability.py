@@ -21,7 +21,12 @@ async def membership_changed(update: Update, context: ClinicContext) -> None:
     again (handlers.welcome_back), never restarts them unasked.
     """
     change = update.my_chat_member
-    if change is None or change.chat.type != "private":
+    if change is None:
+        return
+    if change.chat.type != "private":
+        if change.chat.id == context.services.staff_chat_id:
+            # The bot was promoted, demoted or removed there: fetch the staff list again.
+            context.services.staff.stale = True
         return
     reachable = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
     came_back = await set_reachable(

@@ -8,11 +8,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    MessageHandler,
+    filters,
+)
 
 from clinic.aftercare import Laser, local_date
-from db import aftercare, appointments, chat_migrations, outbox
+from clinic.agenda import AuditRow
+from db import aftercare, appointments, audit, chat_migrations, outbox
 from db.appointments import AppointmentView
 from db.patients import chat_of
 from handlers import nudges
@@ -47,18 +54,65 @@ def in_staff_chat(update: Update, context: ClinicContext) -> bool:
     return chat is not None and chat.id == context.services.staff_chat_id
 
 
+def is_staff(update: Update, context: ClinicContext) -> bool:
+    """Whether whoever sent this update may act as clinic staff: an administrator of the
+    staff group, or listed in STAFF_USER_IDS. Any member of the group is not enough."""
+    user = update.effective_user
+    return user is not None and context.services.staff.allows(user.id)
+
+
+async def refuse(update: Update, context: ClinicContext) -> None:
+    """A member of the staff group who is not staff: nothing happens, and they are told."""
+    user = update.effective_user
+    log.warning("staff action refused user_id=%s", user.id if user is not None else None)
+    if update.callback_query is not None:
+        await answer_button(update, context, context.text("staff.not_staff"))
+    else:
+        await send(update, context, context.text("staff.not_staff"))
+
+
+async def audit_action(
+    update: Update,
+    context: ClinicContext,
+    action: str,
+    *targets: int | None,
+    detail: str | None = None,
+) -> None:
+    """Writes who did what (one row per target) in the action's transaction."""
+    user = update.effective_user
+    assert user is not None
+    await audit.record(
+        context.session,
+        entries=[
+            AuditRow(
+                at=context.scope.now,
+                user_id=user.id,
+                user_name=user.full_name,
+                action=action,
+                target_id=target,
+                detail=detail,
+            )
+            for target in targets or (None,)
+        ],
+    )
+
+
 StaffHandler = Callable[[Update, ClinicContext], Coroutine[Any, Any, None]]
 
 
 def staff_only(handler: StaffHandler) -> StaffHandler:
-    """A staff command: from a patient's chat it is an unknown command, elsewhere ignored.
+    """A staff command: from a patient's chat it is an unknown command, elsewhere ignored;
+    in the staff group, only staff may use it.
 
     Nothing in the answer tells an outsider that the command exists.
     """
 
     async def guarded(update: Update, context: ClinicContext) -> None:
         if in_staff_chat(update, context):
-            await handler(update, context)
+            if is_staff(update, context):
+                await handler(update, context)
+            else:
+                await refuse(update, context)
             return
         chat = update.effective_chat
         if chat is not None and chat.type == "private":
@@ -75,6 +129,9 @@ async def _card_appointment(update: Update, context: ClinicContext) -> Appointme
     if not in_staff_chat(update, context):
         # A forged or forwarded staff button: no effect, and nothing revealed.
         await answer_button(update, context, context.text("staff.not_here"))
+        return None
+    if not is_staff(update, context):
+        await refuse(update, context)
         return None
     appointment_id = int(query.data.split(":")[2])
     appointment = await appointments.find(context.session, appointment_id=appointment_id)
@@ -107,6 +164,8 @@ async def decide(update: Update, context: ClinicContext) -> None:
         now=context.scope.now,
         decided_by=user.full_name[:128],
     )
+    action = "appointment.confirm" if confirmed else "appointment.decline"
+    await audit_action(update, context, action, appointment.id)
     if confirmed:
         # A move replaces the confirmed time only now, in this transaction: that time is
         # cancelled with its reminders. Declined, the move leaves it as it was.
@@ -221,6 +280,8 @@ async def record_treatment(update: Update, context: ClinicContext) -> None:
         now=now,
     )
     nudges.invite(context, plan, await chat_of(session, patient_id=appointment.patient_id))
+    detail = f"{laser} {treated_on.isoformat()}"
+    await audit_action(update, context, "appointment.treatment", appointment.id, detail=detail)
     if appointment.status == "confirmed" and now >= appointment.starts_at:
         # A treatment recorded after the consultation's time says the patient came.
         appointment = await appointments.change_status(
@@ -276,6 +337,7 @@ async def attendance(update: Update, context: ClinicContext) -> None:
     )
     # Reminders are behind by now; anything left for this appointment is moot.
     await outbox.cancel_pending(context.session, appointment_id=appointment.id)
+    await audit_action(update, context, f"appointment.{status}", appointment.id)
     await answer_button(update, context, context.text("staff.done"))
     await show(update, context, *await staff_card(context.session, context.services, marked))
 
@@ -316,6 +378,9 @@ async def cancel(update: Update, context: ClinicContext) -> None:
         cancel_reason=context.text(f"staff.cancel_reason_{number}"),
     )
     await outbox.cancel_pending(context.session, appointment_id=appointment.id)
+    await audit_action(
+        update, context, "appointment.cancel", appointment.id, detail=f"reason {number}"
+    )
     if cancelled.patient_id is not None:
         await to_patient(context, "cancelled_by_clinic", cancelled)
     await answer_button(update, context, context.text("staff.done"))
@@ -339,6 +404,7 @@ async def follow_move(
     if services.staff_chat.id != old_chat_id:
         return
     services.staff_chat.id = new_chat_id
+    services.staff.stale = True  # the same people, but ask the new id to be sure
     log.warning(
         "the staff group became a supergroup old_chat_id=%s new_chat_id=%s pending_moved=%s; "
         "set STAFF_CHAT_ID=%s",
@@ -366,6 +432,23 @@ async def group_moved(update: Update, context: ClinicContext) -> None:
     )
 
 
+# -- who is staff: the group's administrators change --------------------------------------
+
+
+async def member_changed(update: Update, context: ClinicContext) -> None:
+    """Someone in the staff group was promoted, demoted, or left: staff from now on, or
+    not. Telegram sends these only while the bot is an administrator of the group; the
+    periodic fetch (bot.staff_admins) catches the rest."""
+    change = update.chat_member
+    if change is None or change.chat.id != context.services.staff_chat_id:
+        return
+    member = change.new_chat_member
+    admin = member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+    context.services.staff.promoted(member.user.id, admin)
+    context.services.staff.stale = True
+    log.info("staff group member changed user_id=%s admin=%s", member.user.id, admin)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     appointment_id = r"\d{1,18}"
     lasers = "|".join(laser.value for laser in Laser)
@@ -383,6 +466,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 pattern=pattern(STAFF_CANCEL_REASON, f"{appointment_id}:[1-{CANCEL_REASONS}]"),
             ),
             MessageHandler(filters.StatusUpdate.MIGRATE, group_moved),
+            ChatMemberHandler(member_changed, ChatMemberHandler.CHAT_MEMBER),
             CallbackQueryHandler(choose_laser, pattern=pattern(STAFF_TREATMENT, appointment_id)),
             CallbackQueryHandler(
                 choose_day, pattern=pattern(STAFF_TREATMENT_LASER, f"{appointment_id}:({lasers})")

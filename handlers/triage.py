@@ -28,6 +28,7 @@ from clinic.triage import Finding, read_signs
 from clinic.when import day_label
 from db import aftercare, outbox, patients
 from db.outbox import Due
+from handlers import staff
 from handlers.callbacks import STAFF_ON_IT, pattern
 from handlers.context import ClinicContext, Services
 from handlers.navigation import CONTACT, PROBLEM, back_to_menu_button
@@ -183,6 +184,9 @@ async def on_it(update: Update, context: ClinicContext) -> None:
     if chat is None or chat.id != context.services.staff_chat_id:
         await answer_button(update, context, context.text("staff.not_here"))
         return
+    if not staff.is_staff(update, context):
+        await staff.refuse(update, context)
+        return
     patient_id = int(query.data.removeprefix(STAFF_ON_IT))
     chat_id = await patients.find_chat(context.session, patient_id=patient_id)
     if chat_id is None:  # their data was deleted since
@@ -191,6 +195,7 @@ async def on_it(update: Update, context: ClinicContext) -> None:
     send_after_commit(
         context, ON_IT, chat_id, patient_id=patient_id, payload={"staff": user.first_name}
     )
+    await staff.audit_action(update, context, "alert.taken", patient_id)
     log.info("warning sign taken by staff patient_id=%s", patient_id)
     alert = query.message
     text = alert.text_html if isinstance(alert, Message) and alert.text else ""

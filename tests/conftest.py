@@ -139,10 +139,16 @@ class GuardedRequest(AiohttpRequest):
         return await super().do_request(url, method, *args, **kwargs)
 
 
+# A member of the clinic's staff group, and its administrator: staff.
+MARIA = User(id=7001, first_name="Maria", last_name="Lopez")
+
+
 @pytest.fixture
 async def standin() -> AsyncIterator[StandIn]:
     CALLS_IN_TRANSACTION.clear()
     server = StandIn()
+    # Maria administers every group of these tests (the staff group, its supergroup).
+    server.default_administrators = [MARIA]
     await server.start()
     yield server
     await server.close()
@@ -314,5 +320,5 @@ def ben() -> User:
 
 @pytest.fixture
 def maria() -> User:
-    """A member of the clinic's staff group."""
-    return User(id=7001, first_name="Maria", last_name="Lopez")
+    """An administrator of the clinic's staff group (the stand-in says so)."""
+    return MARIA

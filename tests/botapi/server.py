@@ -198,6 +198,10 @@ class StandIn:
         # Command menus set for one chat (BotCommandScopeChat), by chat id.
         self.chat_commands: dict[int, list[dict[str, Any]]] = {}
         self.blocked: set[int] = set()
+        # Each group's administrators (getChatAdministrators); a group not listed here
+        # has `default_administrators`. promote() changes them and tells the bot.
+        self.administrators: dict[int, list[User]] = {}
+        self.default_administrators: list[User] = []
         # Groups that became supergroups: old chat id -> new chat id.
         self.migrated: dict[int, int] = {}
         self.webhook: dict[str, Any] | None = None
@@ -367,6 +371,30 @@ class StandIn:
             "new_chat_member": new,
         }
         return await self.queue({"my_chat_member": change})
+
+    def administrators_of(self, chat_id: int) -> list[User]:
+        return self.administrators.get(chat_id, self.default_administrators)
+
+    async def promote(
+        self, group_id: int, user: User, admin: bool = True, by: User | None = None
+    ) -> dict[str, Any]:
+        """The user becomes an administrator of the group (or stops being one): Telegram
+        sends the bot a chat_member update, as it does when the bot is an admin there."""
+        admins = [other for other in self.administrators_of(group_id) if other.id != user.id]
+        if admin:
+            admins.append(user)
+        self.administrators[group_id] = admins
+        member = {"status": "member", "user": user.as_json()}
+        promoted = _administrator(user)
+        old, new = (member, promoted) if admin else (promoted, member)
+        change = {
+            "chat": {"id": group_id, "type": "supergroup", "title": "Staff"},
+            "from": (by or user).as_json(),
+            "date": int(time.time()),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
+        return await self.queue({"chat_member": change})
 
     async def migrate_group(self, old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
         """The group becomes a supergroup: sends to the old id fail from now on, and the
@@ -641,6 +669,13 @@ class StandIn:
         else:
             self.commands = json.loads(params["commands"])
         return True
+
+    async def _api_getChatAdministrators(self, params: dict[str, Any]) -> Any:
+        chat_id = self._chat_for(params)
+        if chat_id > 0:
+            # A private chat has no administrators: Telegram says so.
+            raise _ApiError(400, "Bad Request: there are no administrators in the private chat")
+        return [_administrator(user) for user in self.administrators_of(chat_id)]
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         query_id = params["callback_query_id"]
@@ -942,6 +977,29 @@ def _error(status: int, description: str, **parameters: Any) -> web.Response:
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=status)
+
+
+def _administrator(user: User) -> dict[str, Any]:
+    """A ChatMemberAdministrator, with the fields the Bot API requires."""
+    rights = (
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+    )
+    return {
+        "status": "administrator",
+        "user": user.as_json(),
+        "can_be_edited": False,
+        "is_anonymous": False,
+        **dict.fromkeys(rights, True),
+    }
 
 
 def _fault_response(fault: Fault) -> web.Response:

@@ -54,6 +54,10 @@ TOKEN = "123456:ABCdefGhIJKlmnOPQrstUVwxyz-0123456789"
         ),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID is malformed"),
         (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "STAFF_USER_IDS": "7001;maria"},
+            "STAFF_USER_IDS is malformed",
+        ),
+        (
             {"TELEGRAM_BOT_TOKEN": TOKEN, "BOOKING_CONFIRMATION": "maybe"},
             "BOOKING_CONFIRMATION is malformed",
         ),
@@ -117,7 +121,7 @@ def test_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
 def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     result = clinic_bot("migrate", cwd=tmp_path, DATABASE_URL="sqlite+aiosqlite:///clinic.db")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "database schema is up to date (revision 0008)\n"
+    assert result.stdout == "database schema is up to date (revision 0009)\n"
     assert (tmp_path / "clinic.db").exists()
 
 
@@ -128,7 +132,7 @@ async def test_run_refuses_a_stale_postgresql_schema(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "clinic-bot: DATABASE_URL: the database schema is at revision none but this version "
-        "needs 0008: run `clinic-bot migrate` first\n"
+        "needs 0009: run `clinic-bot migrate` first\n"
     )
     migrated = clinic_bot("migrate", cwd=tmp_path, DATABASE_URL=url)
     assert migrated.returncode == 0

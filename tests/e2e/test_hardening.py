@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.models import AftercarePlan, Appointment, FlowState, OutboxMessage, Patient
+from db.models import AftercarePlan, Appointment, Audit, FlowState, OutboxMessage, Patient
 from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_aftercare import opt_in
@@ -248,12 +248,23 @@ async def test_staff_take_an_alert_and_the_patient_hears_who_calls_back(
     await standin.wait_for(lambda: bool(texts(standin, STAFF)), what="the alert")
     alert = standin.screen(STAFF)
     assert alert.buttons() == ["🙋 I'm on it"]
+    # A member of the group who is not staff cannot take it.
+    refused = await standin.press(User(7777, "Tom"), "🙋 I'm on it", message=alert)
+    await act(standin, refused)
+    assert standin.callback_answers[refused["callback_query"]["id"]] == (
+        "Only clinic staff can do this."
+    )
+    assert standin.screen(STAFF).buttons() == ["🙋 I'm on it"]
     await act(standin, await standin.press(maria, "🙋 I'm on it", message=alert))
     await wait_for_text(standin, ana.id, "Maria from the clinic has seen your message")
     taken = standin.bot_messages(STAFF)[-1]
     assert taken.message_id == alert.message_id and not taken.keyboard
     assert "Patient reports a warning sign" in (taken.text or "")
     assert "Maria is calling them back" in (taken.text or "")
+    assert not any("Tom" in text for text in texts(standin, ana.id))
+    async with clinic.database.transaction() as session:
+        audited = (await session.execute(select(Audit.user_id, Audit.action))).all()
+    assert [tuple(row) for row in audited] == [(maria.id, "alert.taken")]
 
 
 async def pending_reminders(running: RunningBot) -> list[datetime]:
