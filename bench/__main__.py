@@ -762,7 +762,7 @@ async def main() -> int:
             f"{os.cpu_count()} cores with the run",
             "- bot: `python -m bot run` (or `run --webhook`) as its own process, at its "
             "default settings, against the stand-in Bot API server "
-            "(tests/botapi/server.py) that runs with the load generator in the "
+            "(bot/playground/botapi.py) that runs with the load generator in the "
             "benchmark's process; all share the machine with PostgreSQL.",
             "",
             table(rows),

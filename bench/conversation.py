@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import percentiles
+from bot.playground.botapi import StandIn, User
 from clinic.content import PACKAGED_CONTENT, load_content
-from tests.botapi.server import StandIn, User
 
 FIRST = object()  # the first button of the screen: the soonest day, the soonest time
 

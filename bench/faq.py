@@ -22,8 +22,8 @@ from typing import Any
 
 from bench.conversation import Act, Load, act_on_bot, closed_loop, learn_calls, open_loop
 from bench.harness import BotProcess, statements_per_update
+from bot.playground.botapi import StandIn
 from clinic.content import load_content
-from tests.botapi.server import StandIn
 
 Step = tuple[str, Any]
 # A round after /start: the menu's FAQ button, then topics with Back between them.

@@ -17,9 +17,9 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.playground.botapi import TOKEN, StandIn
 from db.engine import Database
 from db.schema import upgrade_to_head
-from tests.botapi.server import TOKEN, StandIn
 
 STAFF = -1001234567890
 ROOT = Path(__file__).resolve().parents[1]

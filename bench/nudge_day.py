@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, text
 
 from bench.harness import bot_process, fresh_database, until
+from bot.playground.botapi import StandIn
 from clinic.aftercare import Laser, local_date, next_nudge
 from clinic.clock import utc_now
 from clinic.content import load_content
@@ -27,7 +28,6 @@ from db.engine import Database
 from db.models import AftercarePlan, OutboxMessage, Patient
 from handlers.context import Services, StaffChat
 from handlers.nudges import NUDGE, hhmm, queue_next
-from tests.botapi.server import StandIn
 
 ZONE = ZoneInfo("America/Toronto")
 FIRST_PATIENT = 10_000_000

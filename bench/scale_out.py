@@ -157,7 +157,7 @@ async def run(
 
 
 async def _check_updates(server: object, url: str) -> Checked:
-    from tests.botapi.server import StandIn
+    from bot.playground.botapi import StandIn
 
     assert isinstance(server, StandIn)
     checked = Checked()
@@ -189,7 +189,7 @@ async def _check_updates(server: object, url: str) -> Checked:
 async def _nudge_phase(server: object, url: str, count: int, checked: Checked) -> None:
     """`count` patients opt in to aftercare, their day-1 nudges due at once; every
     worker's dispatcher sends from the same outbox."""
-    from tests.botapi.server import StandIn
+    from bot.playground.botapi import StandIn
 
     assert isinstance(server, StandIn)
     chats = [FIRST_NUDGED + number for number in range(count)]

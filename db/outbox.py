@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import core
@@ -337,6 +337,16 @@ async def release_claims(session: AsyncSession) -> int:
         .values(claimed_until=None, claimed_by=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def next_due(session: AsyncSession, *, after: datetime) -> datetime | None:
+    """When the next pending message falls due after `after` (the playground's clock)."""
+    due_at: datetime | None = await session.scalar(
+        select(func.min(OutboxMessage.due_at)).where(
+            OutboxMessage.status == "pending", OutboxMessage.due_at > after
+        )
+    )
+    return due_at
 
 
 async def next_pending(session: AsyncSession, *, plan_id: int) -> datetime | None:

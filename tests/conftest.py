@@ -22,12 +22,12 @@ from telegram.ext import Application
 from bot.app import build_application, start_application, stop_application
 from bot.http import AiohttpRequest
 from bot.logs import OWN_PACKAGES
+from bot.playground.botapi import TOKEN, StandIn, User
 from bot.poller import Poller
 from bot.settings import ClinicSettings, DatabaseSettings, Settings, TelegramSettings
 from clinic.clock import Clock, utc_now
 from db.engine import Database, in_transaction
 from db.schema import upgrade_to_head
-from tests.botapi.server import TOKEN, StandIn, User
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

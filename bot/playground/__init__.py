@@ -26,6 +26,7 @@ from bot.playground.page import make_app
 from bot.playground.session import (
     DATABASE_FILE,
     STAFF_CHAT_ID,
+    STAFF_MEMBER,
     STATE_FILE,
     Playground,
     ShiftedClock,
@@ -67,6 +68,7 @@ async def run_playground(host: str, port: int, data_dir: Path) -> None:
     """Runs until Ctrl+C: the stand-in, the bot, and the page on http://host:port/."""
     offset, patients = load_state(data_dir)
     standin = StandIn(keep_calls=False)
+    standin.administrators[STAFF_CHAT_ID] = [STAFF_MEMBER]  # the visitor is staff
     await standin.start()
     clock = ShiftedClock(offset)
     application = build_application(

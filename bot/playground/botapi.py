@@ -189,12 +189,19 @@ class StandIn:
         self.chats: dict[int, list[ChatMessage]] = {}
         # Goes up with every change to a chat: what the playground's page waits on.
         self.version = 0
+        # Every person's name the bot was told (first, last, user name, shared contacts):
+        # the log-leak check looks for each, however short.
+        self.names: set[str] = set()
         # The first successful answer to each press (its text); a second one is refused.
         self.callback_answers: dict[str, str | None] = {}
         self.commands: list[dict[str, Any]] = []
         # Command menus set for one chat (BotCommandScopeChat), by chat id.
         self.chat_commands: dict[int, list[dict[str, Any]]] = {}
         self.blocked: set[int] = set()
+        # Each group's administrators (getChatAdministrators); a group not listed here
+        # has `default_administrators`. promote() changes them and tells the bot.
+        self.administrators: dict[int, list[User]] = {}
+        self.default_administrators: list[User] = []
         # Groups that became supergroups: old chat id -> new chat id.
         self.migrated: dict[int, int] = {}
         self.webhook: dict[str, Any] | None = None
@@ -304,6 +311,10 @@ class StandIn:
     async def edit_text(self, user: User, sent: dict[str, Any], text: str) -> dict[str, Any]:
         """The patient edits a message they sent earlier."""
         message = dict(sent["message"], text=text, edit_date=int(time.time()))
+        message.pop("entities", None)
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self.queue({"edited_message": message})
 
     async def press(
@@ -361,6 +372,30 @@ class StandIn:
         }
         return await self.queue({"my_chat_member": change})
 
+    def administrators_of(self, chat_id: int) -> list[User]:
+        return self.administrators.get(chat_id, self.default_administrators)
+
+    async def promote(
+        self, group_id: int, user: User, admin: bool = True, by: User | None = None
+    ) -> dict[str, Any]:
+        """The user becomes an administrator of the group (or stops being one): Telegram
+        sends the bot a chat_member update, as it does when the bot is an admin there."""
+        admins = [other for other in self.administrators_of(group_id) if other.id != user.id]
+        if admin:
+            admins.append(user)
+        self.administrators[group_id] = admins
+        member = {"status": "member", "user": user.as_json()}
+        promoted = _administrator(user)
+        old, new = (member, promoted) if admin else (promoted, member)
+        change = {
+            "chat": {"id": group_id, "type": "supergroup", "title": "Staff"},
+            "from": (by or user).as_json(),
+            "date": int(time.time()),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
+        return await self.queue({"chat_member": change})
+
     async def migrate_group(self, old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
         """The group becomes a supergroup: sends to the old id fail from now on, and the
         old group gets Telegram's service message naming the new id."""
@@ -382,11 +417,25 @@ class StandIn:
     async def queue_raw(self, update: dict[str, Any]) -> dict[str, Any]:
         """Adds an update as is: the same update_id again is how Telegram redelivers."""
         self.queued_at.setdefault(update["update_id"], time.perf_counter())
+        self._note_names(update)
         async with self._changed:
             self._pending.append(update)
             self._confirmed_below = min(self._confirmed_below, update["update_id"])
             self._changed.notify_all()
         return update
+
+    def _note_names(self, found: Any) -> None:
+        if isinstance(found, list):
+            for item in found:
+                self._note_names(item)
+        elif isinstance(found, dict):
+            for key, value in found.items():
+                person = key in ("from", "contact", "user", "chat") and isinstance(value, dict)
+                if person and not value.get("is_bot"):
+                    for part in ("first_name", "last_name", "username"):
+                        if isinstance(value.get(part), str) and value[part].strip():
+                            self.names.add(value[part].strip())
+                self._note_names(value)
 
     async def _user_message(
         self, user: User, content: dict[str, Any], text: str | None = None
@@ -407,6 +456,7 @@ class StandIn:
             **content,
         }
         self._record(ChatMessage(message_id, user.id, from_bot=False, text=text, raw=message))
+        self._note_names(message)
         return {"update_id": next(self._update_ids), "message": message}
 
     def _record(self, message: ChatMessage) -> None:
@@ -489,6 +539,10 @@ class StandIn:
         """Answers the next `times` calls of `method` (for `chat_id`, if given) with this
         error."""
         self._faults.append(Fault(method, status, times, retry_after, description, chat_id))
+
+    def clear_faults(self) -> None:
+        """Forgets the errors `fail` asked for and not yet given."""
+        self._faults.clear()
 
     # -- the HTTP side -------------------------------------------------------------------
 
@@ -615,6 +669,13 @@ class StandIn:
         else:
             self.commands = json.loads(params["commands"])
         return True
+
+    async def _api_getChatAdministrators(self, params: dict[str, Any]) -> Any:
+        chat_id = self._chat_for(params)
+        if chat_id > 0:
+            # A private chat has no administrators: Telegram says so.
+            raise _ApiError(400, "Bad Request: there are no administrators in the private chat")
+        return [_administrator(user) for user in self.administrators_of(chat_id)]
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         query_id = params["callback_query_id"]
@@ -916,6 +977,29 @@ def _error(status: int, description: str, **parameters: Any) -> web.Response:
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=status)
+
+
+def _administrator(user: User) -> dict[str, Any]:
+    """A ChatMemberAdministrator, with the fields the Bot API requires."""
+    rights = (
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+    )
+    return {
+        "status": "administrator",
+        "user": user.as_json(),
+        "can_be_edited": False,
+        "is_anonymous": False,
+        **dict.fromkeys(rights, True),
+    }
 
 
 def _fault_response(fault: Fault) -> web.Response:

@@ -23,6 +23,7 @@ from aiohttp import web
 from bot.playground.botapi import ChatMessage, User
 from bot.playground.session import STAFF_CHAT_ID, STAFF_MEMBER, Playground
 from clinic.when import when_label
+from db import outbox
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,8 @@ async def add_patient(request: web.Request) -> web.Response:
 
 
 async def move_clock(request: web.Request) -> web.Response:
-    """Moves the bot's clock: +1 hour, +1 day, or to 8:59 tomorrow (clinic time)."""
+    """Moves the bot's clock: +1 hour, +1 day, to 8:59 tomorrow (clinic time), or to
+    the next scheduled message."""
     playground, body = _playground(request), await _body(request)
     clock, zone = playground.clock, playground.application.bot_data["services"].zone
     match body.get("to"):
@@ -247,8 +249,15 @@ async def move_clock(request: web.Request) -> web.Response:
         case "tomorrow_0859":
             tomorrow = clock().astimezone(zone).date() + timedelta(days=1)
             clock.jump_to(datetime.combine(tomorrow, time(8, 59), tzinfo=zone))
+        case "next_message":
+            # To the moment the next scheduled message (reminder, nudge...) falls due.
+            database = playground.application.bot_data["services"].database
+            async with database.transaction() as session:
+                due_at = await outbox.next_due(session, after=clock())
+            if due_at is not None:
+                clock.jump_to(due_at)
         case _:
-            raise web.HTTPBadRequest(text="to: hour, day or tomorrow_0859")
+            raise web.HTTPBadRequest(text="to: hour, day, tomorrow_0859 or next_message")
     playground.save()
     playground.standin.touch()  # the page shows the new time at once
     # The dispatcher finds what fell due at its next tick (a second in the playground).

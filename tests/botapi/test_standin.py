@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.botapi.server import QUERY_TOO_OLD, TOKEN, StandIn, User
+from bot.playground.botapi import QUERY_TOO_OLD, TOKEN, StandIn, User
 
 ANA = User(5551001, "Ana")
 

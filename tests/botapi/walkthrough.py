@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.botapi.server import TOKEN, StandIn, User
+from bot.playground.botapi import TOKEN, StandIn, User
 
 STAFF = -1001234567890
 FIRST = "<the first button>"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.playground.botapi import TOKEN, StandIn
 from db.engine import Database
 from db.schema import upgrade_to_head
-from tests.botapi.server import TOKEN, StandIn
 from tests.conftest import PROCESS_LOGS, FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import MONDAY_10AM, STAFF
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.playground.botapi import StandIn, User
 from clinic.aftercare import Laser
 from clinic.content import load_content
 from db.models import AftercareCheckin, AftercarePlan, OutboxMessage, Patient
-from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import STAFF, act, book, texts, wait_for_text
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.playground.botapi import StandIn, User
 from db.models import AftercareCheckin, AftercarePlan, OutboxMessage
-from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, start_bot
 from tests.e2e.test_aftercare import MONDAY_10AM, opt_in, plans, press
 from tests.e2e.test_booking import STAFF, act, texts

@@ -9,8 +9,8 @@ from typing import Any
 from icalendar import Calendar
 from sqlalchemy import select
 
+from bot.playground.botapi import ChatMessage, StandIn, User
 from db.models import Appointment, OutboxMessage
-from tests.botapi.server import ChatMessage, StandIn, User
 from tests.conftest import FakeClock, RunningBot
 
 STAFF = -1001234567890

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.playground.botapi import StandIn, User
 from db.models import Appointment
-from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot
 from tests.e2e.test_booking import act, appointments_of, book, texts
 

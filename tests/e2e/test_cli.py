@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.playground.botapi import TOKEN as STANDIN_TOKEN
+from bot.playground.botapi import StandIn, User
 from db.engine import Database
 from db.schema import schema_status
-from tests.botapi.server import TOKEN as STANDIN_TOKEN
-from tests.botapi.server import StandIn, User
 from tests.conftest import _wipe_postgres, postgres_url
 
 SETTINGS_PREFIXES = ("TELEGRAM_", "DATABASE_", "STAFF_", "CLINIC_", "LOG_", "WEBHOOK_")

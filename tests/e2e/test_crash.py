@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.playground.botapi import StandIn, User
 from db.engine import Database
 from db.models import FlowState, MessageLog, OutboxMessage, ProcessedUpdate
-from tests.botapi.server import StandIn, User
 from tests.e2e.conftest import Launch
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.playground.botapi import StandIn, User
 from db.engine import Database
 from db.models import Appointment, Patient
-from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, start_bot
 from tests.e2e.test_booking import MONDAY_10AM, TUESDAY_10AM, act, texts
 

@@ -19,11 +19,11 @@ from telegram.ext import TypeHandler
 
 from bench.nudge_day import FIRST_PATIENT, seed, settle
 from bot.dispatcher import UNPACED_IN_FLIGHT
+from bot.playground.botapi import Chaos, StandIn, User
 from clinic.clock import utc_now
 from db.engine import Database
 from db.models import MessageLog, OutboxMessage, Patient, ProcessedUpdate
 from handlers.context import ClinicContext
-from tests.botapi.server import Chaos, StandIn, User
 from tests.conftest import FakeClock, start_bot
 from tests.e2e.conftest import Launch
 

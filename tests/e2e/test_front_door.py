@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.playground.botapi import StandIn, User
 from clinic.content import load_content
 from db.models import FlowState, MessageLog, Patient
-from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot
 
 MENU_BUTTONS = [

@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from bot.playground.botapi import ChatMessage, StandIn, User
 from clinic.content import load_content
 from db.models import (
     AftercarePlan,
@@ -53,7 +54,6 @@ from handlers import (
     my_appointments,
     prescreen,
 )
-from tests.botapi.server import ChatMessage, StandIn, User
 from tests.conftest import FakeClock, RunningBot
 from tests.e2e.test_booking import STAFF
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.playground.botapi import StandIn, User
 from db.models import AftercarePlan, Appointment, Audit, FlowState, OutboxMessage, Patient
-from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_aftercare import opt_in
 from tests.e2e.test_booking import (

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.logs import configure_logging
+from bot.playground.botapi import StandIn, User
 from db.engine import Database
-from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot, _logged, leaks
 from tests.e2e.conftest import Launch
 from tests.e2e.test_booking import act

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.playground.botapi import StandIn, User
 from clinic.content import load_content
 from db.models import Patient, Prescreen, PrescreenAnswer
-from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, start_bot
 from tests.e2e.test_booking import MONDAY_10AM, STAFF, act, texts, wait_for_text
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.housekeeping import housekeeping
+from bot.playground.botapi import StandIn, User
 from db.models import Appointment, Base, MessageLog, OutboxMessage
-from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_aftercare import opt_in, press
 from tests.e2e.test_booking import MONDAY_10AM, STAFF, act, appointments_of, book, texts

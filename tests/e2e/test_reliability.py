@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import CommandHandler
 
+from bot.playground.botapi import StandIn, User
 from db.engine import Database
 from db.models import FlowState, MessageLog, OutboxMessage, Patient, ProcessedUpdate
 from handlers.context import ClinicContext
-from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot, start_bot
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.playground.botapi import StandIn, User
 from db.models import Appointment, OutboxMessage, Patient
-from tests.botapi.server import StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import STAFF, act, book, staff_card, texts, wait_for_text
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.playground.botapi import StandIn, User
 from bot.processor import RetryLater
 from db import outbox
 from db.engine import Database
 from db.models import AftercareCheckin, OutboxMessage
-from tests.botapi.server import StandIn, User
 from tests.conftest import (
     CALLS_IN_TRANSACTION,
     FakeClock,

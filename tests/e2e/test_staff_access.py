@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from bot.playground.botapi import ChatMessage, StandIn, User
 from bot.staff_admins import fetch_admins
 from db.models import Audit, OutboxMessage
-from tests.botapi.server import ChatMessage, StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import (
     STAFF,

@@ -10,8 +10,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from bot.playground.botapi import ChatMessage, StandIn, User
 from db.models import ChatMigration, OutboxMessage
-from tests.botapi.server import ChatMessage, StandIn, User
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import (
     STAFF,

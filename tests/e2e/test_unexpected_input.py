@@ -7,8 +7,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from bot.playground.botapi import StandIn, User
 from db.models import Appointment, MessageLog
-from tests.botapi.server import StandIn, User
 from tests.conftest import RunningBot
 from tests.e2e.test_booking import STAFF, act, appointments_of, texts, wait_for_text
 from tests.e2e.test_front_door import MENU_BUTTONS

@@ -15,11 +15,11 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.playground.botapi import TOKEN, StandIn, User
 from bot.settings import WebhookSettings
 from bot.webhook import RefusalLog, WebhookServer
 from db.engine import Database
 from db.models import Patient
-from tests.botapi.server import TOKEN, StandIn, User
 from tests.conftest import PROCESS_LOGS, RunningBot
 
 SECRET = "s3cret-Token_for-tests"
