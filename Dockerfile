@@ -1,5 +1,5 @@
 # The clinic bot in a container: `docker compose up` runs it with PostgreSQL
-# (see docker-compose.yml and the README's "Run it with Docker").
+# (see docker-compose.yml and the README's "Docker").
 # Pinned by tag and by the digest of its multi-platform index, so a rebuild gets the same
 # base; bump both together (`docker buildx imagetools inspect python:3.11.14-slim-bookworm`
 # prints the digest).
