@@ -60,18 +60,30 @@ async def _create_database(url: str) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without TEST_DATABASE_URL the PostgreSQL half is left out, and said so once."""
-    if os.environ.get("TEST_DATABASE_URL") or os.environ.get("REQUIRE_TEST_DATABASE"):
-        return
-    left = [
+    """A test marked postgresql_only has no SQLite variant. Without TEST_DATABASE_URL the
+    PostgreSQL half is left out, and said so once."""
+    postgres = bool(os.environ.get("TEST_DATABASE_URL") or os.environ.get("REQUIRE_TEST_DATABASE"))
+
+    def backend(item: pytest.Item) -> str | None:
+        callspec = getattr(item, "callspec", None)
+        return None if callspec is None else callspec.params.get("database_url")
+
+    def on_postgres(item: pytest.Item) -> bool:
+        return backend(item) == "postgresql" or (
+            backend(item) is None and item.get_closest_marker("postgresql_only") is not None
+        )
+
+    not_applicable = [
         item
         for item in items
-        if getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("database_url") == "postgresql"  # type: ignore[attr-defined]
+        if item.get_closest_marker("postgresql_only") and backend(item) == "sqlite"
     ]
+    left = [] if postgres else [item for item in items if on_postgres(item)]
+    if not_applicable or left:
+        config.hook.pytest_deselected(items=not_applicable + left)
+        dropped = set(not_applicable + left)
+        items[:] = [item for item in items if item not in dropped]
     if left:
-        config.hook.pytest_deselected(items=left)
-        items[:] = [item for item in items if item not in set(left)]
         config.stash[_POSTGRES_LEFT_OUT] = len(left)
 
 

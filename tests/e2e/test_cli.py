@@ -125,6 +125,7 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     assert (tmp_path / "clinic.db").exists()
 
 
+@pytest.mark.postgresql_only
 async def test_run_refuses_a_stale_postgresql_schema(tmp_path: Path) -> None:
     url = postgres_url()
     await _wipe_postgres(url)

@@ -134,13 +134,13 @@ async def test_sigkill_between_commit_and_reply_sends_it_after_the_restart(
     assert rows == 0
 
 
+# PostgreSQL only: a lock on one patient's row keeps the update waiting.
+@pytest.mark.postgresql_only
 async def test_sigkill_before_the_commit_handles_the_stored_update_after_the_restart(
     standin: StandIn, launch: Launch, database_url: str, ana: User
 ) -> None:
     """Fetched updates are stored before Telegram is told to forget them: one whose
     transaction never committed is handled after the restart, from the database."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: a lock on one patient's row keeps the update waiting")
     bot = await launch()
     await standin.handled(await standin.send_text(ana, "/start"), timeout=30)
     await shows(standin, ana, "Hi Ana")

@@ -60,11 +60,6 @@ def cluster_version() -> str:
     return sorted(path.name for path in clusters.iterdir())[0]
 
 
-def postgres_only(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
-
-
 async def test_sigkill_mid_nudge_day_sends_every_nudge_once(
     standin: StandIn,
     launch: Launch,
@@ -97,10 +92,10 @@ def sent_nudges(log: Path) -> list[int]:
     return [int(row) for row in found]
 
 
+@pytest.mark.postgresql_only
 async def test_two_bot_processes_share_a_nudge_day_without_doubles(
     standin: StandIn, launch: Launch, database_url: str, tmp_path: Path
 ) -> None:
-    postgres_only(database_url)
     chats = await due_nudge_day(standin, database_url, 600)
     # Each send takes a second at "Telegram": one process alone would need about ten
     # (64 in flight), so the second, started a moment later, gets its share.
@@ -174,6 +169,7 @@ async def test_telegram_errors_on_a_share_of_requests_lose_nothing(
     assert await nudge_rows(database_url) == {"sent": 60, "pending": 60}
 
 
+@pytest.mark.postgresql_only
 async def test_postgresql_restart_during_traffic_loses_no_step(
     standin: StandIn,
     database_url: str,
@@ -183,7 +179,6 @@ async def test_postgresql_restart_during_traffic_loses_no_step(
 ) -> None:
     """PostgreSQL stops while both patients' updates are inside their transactions (a
     stand-in delay holds them there), and starts again: every step is answered, once."""
-    postgres_only(database_url)
     version = cluster_version()
     running, stop = await start_bot(standin, database_url)
     steps = ["/start", *WALK[:5]]
@@ -273,6 +268,7 @@ async def test_postgresql_restart_during_traffic_loses_no_step(
         assert update["callback_query"]["id"] in standin.callback_answers
 
 
+@pytest.mark.postgresql_only
 async def test_postgresql_down_for_twenty_seconds_loses_no_update(
     standin: StandIn, database_url: str, ana: User, ben: User
 ) -> None:
@@ -280,7 +276,6 @@ async def test_postgresql_down_for_twenty_seconds_loses_no_update(
     those that come meanwhile wait, stored or at Telegram, and are all answered once it
     is back. (20 s, longer than the 1 + 2 + 4 + 8 s of retries after which an update
     failing for another reason is given up: none is dropped for the database.)"""
-    postgres_only(database_url)
     version = cluster_version()
     _, stop = await start_bot(standin, database_url)
 

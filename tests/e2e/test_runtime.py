@@ -132,6 +132,7 @@ async def test_a_backlog_of_staff_posts_never_holds_up_a_patient(
     await stop()
 
 
+@pytest.mark.postgresql_only
 async def test_a_patient_stuck_on_a_lock_holds_up_nobody_else(
     standin: StandIn, ana: User, ben: User
 ) -> None:
