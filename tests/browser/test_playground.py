@@ -118,3 +118,14 @@ def test_a_visitor_books_staff_confirm_and_the_reminder_comes_with_the_clock(
     expect(reminders).to_have_count(1, timeout=10_000)  # the outbox is read every second
     expect(reminders.first).to_contain_text("your free consultation is")
     page.screenshot(path=SCREENSHOT or str(tmp_path / "playground.png"))
+
+    # A second patient, in a chat of his own; Ana's is still there when switching back.
+    page.locator("#add-patient").click()
+    page.locator('#new-patient input[name="first_name"]').fill("Ben")
+    page.locator("#new-patient button[type=submit]").click()
+    expect(patient.locator("[data-title]")).to_have_text("Ben")
+    expect(patient.locator("li.message")).to_have_count(0)
+    write(patient, "/start")
+    expect(last_bot_message(patient)).to_contain_text("Hi Ben!")
+    page.locator("#patient").select_option(label="Ana Silva (en)")
+    expect(patient.locator("li.message.bot", has_text="Reminder:")).to_have_count(1)
