@@ -201,8 +201,9 @@ async def test_postgresql_restart_during_traffic_loses_no_step(
         await release.wait()
 
     on_hold: dict[int, str] = {}
-    # Its own group, ahead of the guard (-1): one handler runs per group.
-    running.application.add_handler(TypeHandler(Update, hold), group=-2)
+    # Its own group, ahead of every handler of the bot (welcome_back's -2, the guards'
+    # -1): one handler runs per group.
+    running.application.add_handler(TypeHandler(Update, hold), group=-3)
 
     def cluster(action: str) -> None:
         command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action]
