@@ -38,6 +38,7 @@ from handlers.context import (
     close_scope,
     open_scope,
 )
+from services.outbox import due_now_queued
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,9 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
                 outcome, scope = await self._run(update, coroutine)
                 # Queued while the chat's turn is held: its replies keep their order.
                 self._send_replies(update, scope)
-        if scope is not None and scope.wake_dispatcher and self._on_outbox is not None:
+        # A message due now was queued: the dispatcher sends it right after the commit
+        # instead of at its next tick.
+        if scope is not None and due_now_queued(scope.session) and self._on_outbox is not None:
             self._on_outbox()
         log.info(
             "update %s update_id=%s ms=%.1f statements=%s",

@@ -60,9 +60,6 @@ class UpdateScope:
     reply_ids: list[int] = field(default_factory=list)
     button: ButtonAnswer | None = None
     outcome: Outcome = Outcome.DONE
-    # Set when the update queued a message that is due now: the dispatcher then sends
-    # it right after the commit instead of at its next tick.
-    wake_dispatcher: bool = False
     # The patient writes again after having blocked the bot (handlers.welcome_back).
     returned: bool = False
     # Set by a handler whose step is about the patient's health (a pre-screen answer, an

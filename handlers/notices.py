@@ -19,7 +19,7 @@ from clinic.calendar_file import consultation_ics
 from clinic.phone import display_phone
 from clinic.schedule import reminder_expired, reminder_times
 from clinic.when import day_label, when_label
-from db import aftercare, appointments, outbox, prescreens
+from db import aftercare, appointments, prescreens
 from db.appointments import AppointmentView
 from db.outbox import Due
 from db.patients import chat_of
@@ -37,6 +37,7 @@ from handlers.callbacks import (
 )
 from handlers.context import ClinicContext, Services
 from handlers.outgoing import Outgoing
+from services.outbox import queue
 
 
 class Expired:
@@ -69,10 +70,7 @@ def renders(kind: str) -> Callable[[Render], Render]:
 def send_after_commit(context: ClinicContext, kind: str, chat_id: int, **row: Any) -> None:
     """Queues a message due now and has the dispatcher send it as soon as the update commits."""
     scope = context.scope
-    outbox.enqueue(
-        scope.session, kind=kind, chat_id=chat_id, due_at=scope.now, now=scope.now, **row
-    )
-    scope.wake_dispatcher = True
+    queue(scope.session, kind=kind, chat_id=chat_id, due_at=scope.now, now=scope.now, **row)
 
 
 def to_staff(context: ClinicContext, kind: str, appointment: AppointmentView) -> None:
@@ -92,7 +90,7 @@ async def to_patient(
     """Sends to the patient's chat when due (now, by default)."""
     scope = context.scope
     assert appointment.patient_id is not None, "the patient had their data deleted"
-    outbox.enqueue(
+    queue(
         scope.session,
         kind=kind,
         chat_id=await chat_of(scope.session, patient_id=appointment.patient_id),
@@ -102,8 +100,6 @@ async def to_patient(
         due_at=due_at or scope.now,
         now=scope.now,
     )
-    if due_at is None:
-        scope.wake_dispatcher = True
 
 
 async def after_confirmation(context: ClinicContext, appointment: AppointmentView) -> None:
