@@ -117,11 +117,21 @@ async def on_error(update: object, context: ClinicContext) -> None:
     raise ApplicationHandlerStop
 
 
+# PostgreSQL's "try the transaction again" errors: a deadlock (40P01), a serialization
+# failure (40001). Two transactions met on the same rows; the one chosen to give way
+# succeeds when run again.
+_TRY_AGAIN = frozenset({"40P01", "40001"})
+
+
 def _database_unavailable(error: BaseException | None) -> bool:
-    """A lost connection, a restart, a full pool: not a reason to drop the update."""
+    """A lost connection, a restart, a full pool, a deadlock: not a reason to drop the
+    update, which is rolled back and run again."""
     if isinstance(error, OperationalError | SQLInterfaceError | PoolTimeout | OSError):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if not isinstance(error, DBAPIError):
+        return False
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return error.connection_invalidated or state in _TRY_AGAIN
 
 
 def register_guard(application: Application) -> None:  # type: ignore[type-arg]

@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
+from telegram import Update
+from telegram.ext import TypeHandler
 
 from bot.playground.botapi import StandIn, User
 from bot.processor import RetryLater
 from db import outbox
 from db.engine import Database
 from db.models import AftercareCheckin, OutboxMessage
+from handlers.context import ClinicContext
 from tests.conftest import (
     CALLS_IN_TRANSACTION,
     FakeClock,
@@ -189,3 +192,28 @@ async def test_an_update_waits_out_the_database_however_long_it_takes(
     await act(standin, await standin.press(ana, FAQ))
     assert failures["left"] == 0
     assert (standin.screen(ana.id).text or "").startswith("What would you like to know")
+
+
+@pytest.mark.postgresql_only
+async def test_an_update_that_loses_a_deadlock_is_run_again(
+    standin: StandIn, database_url: str, ana: User
+) -> None:
+    """PostgreSQL picks an update's transaction to give way in a deadlock (as a staff
+    press racing the dispatcher over outbox rows once did): the update is rolled back
+    and run again, and the patient gets the answer, not the apology."""
+    running, stop = await start_bot(standin, database_url)
+    deadlocked: list[int] = []
+
+    async def deadlock_once(update: Update, context: ClinicContext) -> None:
+        if update.update_id not in deadlocked:
+            deadlocked.append(update.update_id)
+            await context.session.execute(
+                text("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$")
+            )
+
+    running.application.add_handler(TypeHandler(Update, deadlock_once), group=-3)
+    await act(standin, await standin.send_text(ana, "/start"))
+    await stop()
+    assert len(deadlocked) == 1
+    said = texts(standin, ana.id)
+    assert len(said) == 1 and "How can I help you today?" in said[0]
