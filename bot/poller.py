@@ -25,6 +25,7 @@ from telegram.ext import Application, ExtBot
 
 from bot.lanes import Lane
 from bot.processor import RetryLater
+from db import errors as database_errors
 from db import updates as inbox
 from handlers.context import Services
 
@@ -199,7 +200,9 @@ class Poller:
             self._attempts.pop(update_id, None)
             return
         attempts = self._attempts[update_id] = self._attempts.get(update_id, 0) + 1
-        database_down = isinstance(error, RetryLater | SQLAlchemyError | OSError)
+        # RetryLater: a handler met the database away; otherwise an error of the commit
+        # or of storing the step (a bug's broken constraint is given up like any bug).
+        database_down = isinstance(error, RetryLater) or database_errors.passes(error)
         if attempts >= MAX_ATTEMPTS and not database_down:
             # Not the database: something about this update that will not change.
             log.error(

@@ -5,9 +5,6 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import InterfaceError as SQLInterfaceError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -17,6 +14,7 @@ from telegram.ext import (
     filters,
 )
 
+from db import errors as database_errors
 from handlers import triage
 from handlers.callbacks import STAFF
 from handlers.context import CURRENT_SCOPE, ClinicContext, Outcome
@@ -95,7 +93,7 @@ async def on_error(update: object, context: ClinicContext) -> None:
     if scope is None:
         log.error("error outside an update update_id=%s", update_id, exc_info=error)
         return
-    if _database_unavailable(error):
+    if database_errors.passes(error):
         scope.outcome = Outcome.RETRY
         log.warning(
             "database unavailable, update will be retried update_id=%s error=%s",
@@ -115,23 +113,6 @@ async def on_error(update: object, context: ClinicContext) -> None:
     ):
         await send(update, context, context.text("fallback.error"), back_to_menu(context))
     raise ApplicationHandlerStop
-
-
-# PostgreSQL's "try the transaction again" errors: a deadlock (40P01), a serialization
-# failure (40001). Two transactions met on the same rows; the one chosen to give way
-# succeeds when run again.
-_TRY_AGAIN = frozenset({"40P01", "40001"})
-
-
-def _database_unavailable(error: BaseException | None) -> bool:
-    """A lost connection, a restart, a full pool, a deadlock: not a reason to drop the
-    update, which is rolled back and run again."""
-    if isinstance(error, OperationalError | SQLInterfaceError | PoolTimeout | OSError):
-        return True
-    if not isinstance(error, DBAPIError):
-        return False
-    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return error.connection_invalidated or state in _TRY_AGAIN
 
 
 def register_guard(application: Application) -> None:  # type: ignore[type-arg]

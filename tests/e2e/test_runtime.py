@@ -217,3 +217,56 @@ async def test_an_update_that_loses_a_deadlock_is_run_again(
     assert len(deadlocked) == 1
     said = texts(standin, ana.id)
     assert len(said) == 1 and "How can I help you today?" in said[0]
+
+
+async def test_an_update_the_database_always_refuses_to_store_is_given_up(
+    standin: StandIn,
+    database_url: str,
+    ana: User,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Storing one update's step fails every time (a bug's broken constraint, here a
+    trigger on the message log): after a few tries it is given up and logged, instead
+    of being retried for ever and holding the patient's chat."""
+    monkeypatch.setattr("bot.poller.MAX_ATTEMPTS", 2)
+    running, stop = await start_bot(standin, database_url)
+    trigger = (
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON message_log WHEN NEW.text = 'boom' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    async with running.database.transaction() as session:
+        if running.database.is_sqlite:
+            await session.execute(text(trigger))
+        else:
+            await session.execute(
+                text(
+                    "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    "BEGIN IF NEW.text = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; "
+                    "RETURN NEW; END $$"
+                )
+            )
+            await session.execute(
+                text(
+                    "CREATE TRIGGER refuse_boom BEFORE INSERT ON message_log FOR EACH ROW "
+                    "EXECUTE FUNCTION refuse_boom()"
+                )
+            )
+    await standin.send_text(ana, "boom")
+    await act(standin, await standin.send_text(ana, "/start"))  # the chat is not held
+    assert "How can I help you today?" in texts(standin, ana.id)[-1]
+
+    async def unhandled() -> int:
+        async with running.database.transaction() as session:
+            count = await session.scalar(
+                text("SELECT count(*) FROM processed_update WHERE handled_at IS NULL")
+            )
+            return int(count or 0)
+
+    for _ in range(100):  # two tries, a second apart, then given up
+        if await unhandled() == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert await unhandled() == 0
+    assert any("giving up on update" in r.getMessage() for r in caplog.records)
+    await stop()
