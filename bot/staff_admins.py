@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from telegram import Bot, ChatMember
 from telegram.error import ChatMigrated, TelegramError
-from telegram.ext import CallbackContext
 
-from handlers.context import Services
+from handlers.context import ClinicContext
+from services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ async def fetch_admins(bot: Bot, services: Services) -> bool:
     return True
 
 
-async def refresh_admins(context: CallbackContext) -> None:  # type: ignore[type-arg]
+async def refresh_admins(context: ClinicContext) -> None:
     """The JobQueue tick: fetches the list when it is stale or older than REFRESH_EVERY."""
     services: Services = context.bot_data["services"]
     roster = services.staff

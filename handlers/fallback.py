@@ -10,7 +10,6 @@ from sqlalchemy.exc import InterfaceError as SQLInterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram import Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     MessageHandler,
@@ -19,7 +18,7 @@ from telegram.ext import (
 
 from handlers import triage
 from handlers.callbacks import STAFF
-from handlers.context import CURRENT_SCOPE, ClinicContext, Outcome
+from handlers.context import CURRENT_SCOPE, ClinicApp, ClinicContext, Outcome
 from handlers.navigation import back_to_menu, reshow_current_step
 from handlers.replies import answer_button, send
 
@@ -124,7 +123,7 @@ def _database_unavailable(error: BaseException | None) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-def register_guard(application: Application) -> None:  # type: ignore[type-arg]
+def register_guard(application: ClinicApp) -> None:
     """Registers what runs before every flow (handler group -1)."""
     patient_button = f"^(?!{re.escape(STAFF)})"
     application.add_handlers(
@@ -136,7 +135,7 @@ def register_guard(application: Application) -> None:  # type: ignore[type-arg]
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     """Registers the catch-alls; they must come after every flow's handlers."""
     application.add_handlers(
         [
