@@ -1,7 +1,7 @@
 """The staff group's administrators, fetched from Telegram outside any transaction.
 
 Staff actions are allowed to the group's administrators and to STAFF_USER_IDS
-(handlers.context.StaffRoster). Handlers cannot ask Telegram who the administrators
+(services.context.StaffRoster). Handlers cannot ask Telegram who the administrators
 are (no Bot API call inside an update's transaction), so the list is fetched here: at
 start, before the first update, then by a JobQueue tick whenever it is older than
 REFRESH_EVERY or a membership change in the group marked it stale. A chat_member update
