@@ -26,8 +26,8 @@ from clinic.content import load_content
 from db import aftercare, patients
 from db.engine import Database
 from db.models import AftercarePlan, OutboxMessage, Patient
-from handlers.context import Services, StaffChat
 from handlers.nudges import NUDGE, hhmm, queue_next
+from services.context import Services, StaffChat
 
 ZONE = ZoneInfo("America/Toronto")
 FIRST_PATIENT = 10_000_000

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import cast
 
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.dispatcher import Dispatcher
 from bot.housekeeping import housekeeping
@@ -23,8 +24,9 @@ from db import chat_migrations, outbox
 from db.engine import Database
 from db.liveness import Liveness
 from handlers import publish_commands, register
-from handlers.context import ClinicContext, Services, StaffChat, StaffRoster
+from handlers.context import ClinicApp, ClinicContext
 from handlers.notices import RENDERERS
+from services.context import Services, StaffChat, StaffRoster
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def build_application(
     clock: Clock = utc_now,
     outbox_tick: timedelta = OUTBOX_TICK,
     http: type[AiohttpRequest] = AiohttpRequest,
-) -> Application:  # type: ignore[type-arg]
+) -> ClinicApp:
     """The real bot: handlers, database, scheduler; started by the runner or by tests
     (which pass their own `http`, one that checks no call starts inside a transaction)."""
     staff_chat_id = settings.clinic.staff_chat_id
@@ -71,7 +73,9 @@ def build_application(
     recorder = Recorder(services, on_moved=lambda: dispatcher.wake())
     sender = Sender(bot, recorder, clock)
     dispatcher = Dispatcher(services, RENDERERS, sender, limiter, rate, liveness)
-    application = (
+    # The builder types its job queue with the default context, not the one
+    # context_types sets, and the bot as UpdatesBot: ClinicApp is what it builds.
+    built = (
         ApplicationBuilder()
         .bot(bot)
         .updater(None)  # bot.poller confirms updates only after they are committed
@@ -83,6 +87,7 @@ def build_application(
         .context_types(ContextTypes(context=ClinicContext))
         .build()
     )
+    application = cast(ClinicApp, built)
     application.bot_data["services"] = services
     application.bot_data["dispatcher"] = dispatcher
     application.bot_data["sender"] = sender
@@ -100,7 +105,7 @@ def build_application(
     return application
 
 
-async def start_application(application: Application) -> None:  # type: ignore[type-arg]
+async def start_application(application: ClinicApp) -> None:
     """Connects to Telegram (getMe), publishes the command menu, starts the scheduler."""
     services: Services = application.bot_data["services"]
     await application.initialize()
@@ -134,7 +139,7 @@ async def start_application(application: Application) -> None:  # type: ignore[t
     await application.start()
 
 
-async def stop_application(application: Application) -> None:  # type: ignore[type-arg]
+async def stop_application(application: ClinicApp) -> None:
     """Stops the scheduler, waits for running handlers, closes connections."""
     services: Services = application.bot_data["services"]
     dispatcher: Dispatcher = application.bot_data["dispatcher"]

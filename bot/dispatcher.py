@@ -27,7 +27,6 @@ from collections.abc import Mapping
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.ext import CallbackContext
 
 from bot.lanes import Lane, LaneLimiter
 from bot.sender import LEASE, Delivery, Sender
@@ -35,9 +34,10 @@ from clinic.clock import utc_now
 from db import outbox
 from db.liveness import Liveness
 from db.outbox import Due
-from handlers.context import Services
+from handlers.context import ClinicContext
 from handlers.notices import Expired, Render
 from handlers.outgoing import Outgoing
+from services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class Dispatcher:
 
     # -- starting passes ---------------------------------------------------------------
 
-    async def tick(self, _context: CallbackContext | None = None) -> None:  # type: ignore[type-arg]
+    async def tick(self, _context: ClinicContext | None = None) -> None:
         """The JobQueue's periodic call; also makes sure others can see we are alive."""
         self.wake()
         try:

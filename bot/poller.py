@@ -21,13 +21,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram._utils.types import JSONDict
 from telegram.error import Conflict, InvalidToken, TelegramError
-from telegram.ext import Application, ExtBot
+from telegram.ext import ExtBot
 
 from bot.lanes import Lane
 from bot.processor import RetryLater
-from db import errors as database_errors
 from db import updates as inbox
-from handlers.context import Services
+from handlers.context import ClinicApp
+from services import errors as database_errors
+from services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class UpdatesBot(ExtBot[Lane]):
 
 
 class Poller:
-    def __init__(self, application: Application, *, poll_timeout: int = POLL_TIMEOUT) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: ClinicApp, *, poll_timeout: int = POLL_TIMEOUT) -> None:
         self._app = application
         self._services: Services = application.bot_data["services"]
         self._poll_timeout = poll_timeout

@@ -26,6 +26,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.lanes import Lane
+from bot.scope import close_scope, open_scope
 from bot.sender import LEASE, Delivery, Job, Sender
 from clinic.clock import Clock, utc_now
 from db.engine import Database
@@ -35,8 +36,6 @@ from handlers.context import (
     ButtonAnswer,
     Outcome,
     UpdateScope,
-    close_scope,
-    open_scope,
 )
 from services.outbox import due_now_queued
 

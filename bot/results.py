@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinic.conversation import Direction, LogEntry
 from db import outbox, patients
-from db.messages import Direction, LogEntry, add_to_log
+from db.messages import add_to_log
 from db.outbox import Retry
-from handlers.context import Services
 from handlers.outgoing import SETTLERS
 from handlers.staff import follow_move
+from services.context import Services
 
 if TYPE_CHECKING:
     from bot.sender import Delivery

@@ -9,7 +9,6 @@ import signal
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application
 
 from bot.app import build_application, start_application, stop_application
 from bot.poller import Poller
@@ -17,7 +16,8 @@ from bot.settings import Settings, WebhookSettings
 from bot.webhook import WebhookServer
 from db.engine import Database
 from db.schema import schema_status, upgrade_to_head
-from handlers.context import Services
+from handlers.context import ClinicApp
+from services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ async def serve(settings: Settings, webhook: WebhookSettings | None = None) -> N
 
 
 async def _serve_webhook(
-    application: Application,  # type: ignore[type-arg]
+    application: ClinicApp,
     settings: WebhookSettings,
     stopping: asyncio.Event,
 ) -> None:

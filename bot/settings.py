@@ -12,20 +12,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from clinic.content import PACKAGED_CONTENT
 from db.retention import Retention
+from db.settings import DatabaseSettings
 
 # An empty value means unset, as .env.example leaves the optional ones: `STAFF_CHAT_ID=`
 # is no staff group, and an empty token is "not set", not "malformed".
 _CONFIG = SettingsConfigDict(
     env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
 )
-
-# Drivers the project is built and tested on; anything else is a typo or a sync driver.
-SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 # What to tell the operator for each setting, in the one line they see.
 _HINTS = {
@@ -82,29 +78,6 @@ class TelegramSettings(BaseSettings):
         if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
             raise ValueError("malformed")
         return value
-
-
-class DatabaseSettings(BaseSettings):
-    model_config = _CONFIG
-
-    database_url: str = "sqlite+aiosqlite:///clinic.db"
-
-    @field_validator("database_url")
-    @classmethod
-    def _supported_url(cls, value: str) -> str:
-        try:
-            url = make_url(value)
-        except ArgumentError as exc:
-            raise ValueError("malformed") from exc
-        if url.drivername not in SUPPORTED_DRIVERS:
-            raise ValueError("unsupported driver")
-        if url.drivername.startswith("sqlite") and not url.database:
-            raise ValueError("an in-memory database would lose everything on restart")
-        return value
-
-    @property
-    def url(self) -> URL:
-        return make_url(self.database_url)
 
 
 class ClinicSettings(BaseSettings):

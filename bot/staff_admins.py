@@ -1,7 +1,7 @@
 """The staff group's administrators, fetched from Telegram outside any transaction.
 
 Staff actions are allowed to the group's administrators and to STAFF_USER_IDS
-(handlers.context.StaffRoster). Handlers cannot ask Telegram who the administrators
+(services.context.StaffRoster). Handlers cannot ask Telegram who the administrators
 are (no Bot API call inside an update's transaction), so the list is fetched here: at
 start, before the first update, then by a JobQueue tick whenever it is older than
 REFRESH_EVERY or a membership change in the group marked it stale. A chat_member update
@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from telegram import Bot, ChatMember
 from telegram.error import ChatMigrated, TelegramError
-from telegram.ext import CallbackContext
 
-from handlers.context import Services
+from handlers.context import ClinicContext
+from services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ async def fetch_admins(bot: Bot, services: Services) -> bool:
     return True
 
 
-async def refresh_admins(context: CallbackContext) -> None:  # type: ignore[type-arg]
+async def refresh_admins(context: ClinicContext) -> None:
     """The JobQueue tick: fetches the list when it is stale or older than REFRESH_EVERY."""
     services: Services = context.bot_data["services"]
     roster = services.staff

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from aiohttp import web
 from sqlalchemy import text
 from telegram import Update
-from telegram.ext import Application
 
 from bot.processor import RetryLater
 from bot.settings import WebhookSettings
-from handlers.context import Services
+from handlers.context import ClinicApp
+from services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class RefusalLog:
 
 
 class WebhookServer:
-    def __init__(self, application: Application, settings: WebhookSettings) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: ClinicApp, settings: WebhookSettings) -> None:
         self._app = application
         self._settings = settings
         self._secret = settings.webhook_secret_token.get_secret_value().encode()

@@ -3,45 +3,18 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinic.conversation import Flow
 from db.dialect import upsert_insert
 from db.engine import core
 from db.models import FlowState, Patient
 from db.patients import upsert_patient
-
-
-@dataclass
-class Flow:
-    """Plain copy of the flow state that handlers read and change."""
-
-    name: str | None = None
-    step: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    # As read from the database (None: no row yet), to write only what changed.
-    _stored: tuple[str | None, str | None, dict[str, Any]] | None = field(
-        default=None, repr=False, compare=False
-    )
-
-    def go(self, name: str | None, step: str | None = None, /, **data: Any) -> None:
-        """Moves to a step, keeping the answers when staying in the same flow."""
-        if name != self.name:
-            self.data = {}
-        self.name, self.step = name, step
-        self.data.update(data)
-
-    def reset(self) -> None:
-        self.go(None)
-
-    @property
-    def changed(self) -> bool:
-        stored = self._stored or (None, None, {})
-        return (self.name, self.step, self.data) != stored
 
 
 @dataclass(frozen=True)

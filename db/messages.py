@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinic.conversation import Direction, LogEntry
 from db.engine import core
 from db.models import MessageLog
 
 _TABLE: Table = MessageLog.__table__  # type: ignore[assignment]
-
-
-class Direction(StrEnum):
-    IN = "in"
-    OUT = "out"
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    direction: Direction
-    kind: str
-    text: str | None
-    at: datetime
-    telegram_message_id: int | None = None
-    update_id: int | None = None
 
 
 async def add_to_log(session: AsyncSession, *, entries: Iterable[tuple[int, LogEntry]]) -> None:

@@ -6,7 +6,6 @@ import logging
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import BadRequest
-from telegram.ext import Application
 
 from clinic.content import Content
 from handlers import (
@@ -24,6 +23,7 @@ from handlers import (
     triage,
     welcome_back,
 )
+from handlers.context import ClinicApp
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ COMMANDS = (
 STAFF_COMMANDS = ("today", "tomorrow", "week", "patient", "export", "help")
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     fallback.register_guard(application)
     welcome_back.register(application)
     menu.register(application)

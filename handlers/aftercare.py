@@ -12,7 +12,6 @@ from datetime import date, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -51,7 +50,7 @@ from handlers.callbacks import (
     AC_YES,
     pattern,
 )
-from handlers.context import ClinicContext
+from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import (
     AFTERCARE,
     AtStep,
@@ -651,7 +650,7 @@ async def reshow(update: Update, context: ClinicContext) -> None:
         await send(update, context, context.text("menu.prompt"), menu_keyboard(context))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     patient_text = PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     lasers = "|".join(laser.value for laser in Laser)
     plan_id = r"\d{1,18}"

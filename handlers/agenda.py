@@ -6,7 +6,7 @@ import html
 from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from clinic.aftercare import local_date
 from clinic.agenda import (
@@ -23,7 +23,7 @@ from clinic.when import day_label, time_label, when_label
 from db import appointments, audit, messages, patients, prescreens
 from db.appointments import AppointmentView
 from handlers.callbacks import STAFF_OPEN
-from handlers.context import ClinicContext
+from handlers.context import ClinicApp, ClinicContext
 from handlers.notices import patient_name, prescreen_line
 from handlers.replies import HEALTH_STEPS, send, send_document
 from handlers.staff import audit_action, staff_only
@@ -290,7 +290,7 @@ async def staff_help(update: Update, context: ClinicContext) -> None:
     await send(update, context, context.text("agenda.staff_help"))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     application.add_handlers(
         [
             CommandHandler("help", staff_only(staff_help), filters=~filters.ChatType.PRIVATE),

@@ -15,7 +15,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from clinic.phone import display_phone, normalise_phone
 from clinic.schedule import (
@@ -49,7 +49,7 @@ from handlers.callbacks import (
     slot_data,
     trailing_id,
 )
-from handlers.context import ClinicContext
+from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import (
     BOOK,
     CANDIDACY,
@@ -692,7 +692,7 @@ async def _just_taken(update: Update, context: ClinicContext, wanted: datetime) 
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     patient_text = PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     application.add_handlers(
         [

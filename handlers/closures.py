@@ -19,9 +19,9 @@ from clinic.aftercare import local_date
 from clinic.when import day_label
 from db import outbox, staff_warnings
 from db.outbox import Due
-from handlers.context import Services
 from handlers.notices import renders
 from handlers.outgoing import Outgoing
+from services.context import Services
 
 log = logging.getLogger(__name__)
 

@@ -7,19 +7,18 @@ import re
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     MessageHandler,
     filters,
 )
 
-from db import errors as database_errors
 from handlers import triage
 from handlers.callbacks import STAFF
-from handlers.context import CURRENT_SCOPE, ClinicContext, Outcome
+from handlers.context import CURRENT_SCOPE, ClinicApp, ClinicContext, Outcome
 from handlers.navigation import back_to_menu, reshow_current_step
 from handlers.replies import answer_button, send
+from services import errors as database_errors
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,7 @@ async def on_error(update: object, context: ClinicContext) -> None:
     raise ApplicationHandlerStop
 
 
-def register_guard(application: Application) -> None:  # type: ignore[type-arg]
+def register_guard(application: ClinicApp) -> None:
     """Registers what runs before every flow (handler group -1)."""
     patient_button = f"^(?!{re.escape(STAFF)})"
     application.add_handlers(
@@ -127,7 +126,7 @@ def register_guard(application: Application) -> None:  # type: ignore[type-arg]
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     """Registers the catch-alls; they must come after every flow's handlers."""
     application.add_handlers(
         [

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
-from handlers.context import ClinicContext
+from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import ABOUT, back_to_menu_button, reshows
 from handlers.replies import answer_button, send, show
 
@@ -60,7 +60,7 @@ async def reshow(update: Update, context: ClinicContext) -> None:
     await send(update, context, *_screen(context))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     application.add_handlers(
         [
             CallbackQueryHandler(topics, pattern=f"^{ABOUT}$"),

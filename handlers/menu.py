@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from handlers.context import ClinicContext
+from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import (
     CONTACT,
     MENU,
@@ -52,7 +52,7 @@ async def help_command(update: Update, context: ClinicContext) -> None:
     await send(update, context, context.text("help.text"), back_to_menu(context))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     application.add_handlers(
         [
             CommandHandler("start", start, filters=PRIVATE),

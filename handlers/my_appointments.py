@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from clinic.when import day_label, when_label
 from db import appointments, outbox
@@ -17,7 +17,7 @@ from handlers.callbacks import (
     pattern,
     trailing_id,
 )
-from handlers.context import ClinicContext
+from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import BOOK, AtStep, back_to_menu, back_to_menu_button, reshows
 from handlers.notices import to_staff
 from handlers.replies import answer_button, send, show
@@ -228,7 +228,7 @@ async def reshow(update: Update, context: ClinicContext) -> None:
     await send(update, context, *await _list_screen(context))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     patient_text = PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     application.add_handlers(
         [

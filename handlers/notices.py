@@ -35,8 +35,9 @@ from handlers.callbacks import (
     STAFF_TREATMENT,
     THERE,
 )
-from handlers.context import ClinicContext, Services
+from handlers.context import ClinicContext
 from handlers.outgoing import Outgoing
+from services.context import Services
 from services.outbox import queue
 
 

@@ -26,9 +26,10 @@ from db.outbox import Due
 from db.patients import chat_of
 from handlers import triage
 from handlers.callbacks import AC_FINE, AC_INVITE_NO, AC_INVITED, AC_STOP, AC_WORRIED
-from handlers.context import ClinicContext, Services
+from handlers.context import ClinicContext
 from handlers.notices import renders, send_after_commit
 from handlers.outgoing import Outgoing, Settle, settles
+from services.context import Services
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from clinic.prescreen import Outcome, Questionnaire, score
 from db import prescreens
 from db.prescreens import Run
-from handlers.context import ClinicContext
+from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import (
     BOOK,
     CANDIDACY,
@@ -312,7 +312,7 @@ def _logged_as_health(handler: Step) -> Step:
     return step
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     logged = _logged_as_health
     application.add_handlers(
         [

@@ -8,17 +8,18 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from clinic.when import when_label
 from db import privacy
 from db.outbox import Due
 from handlers.callbacks import FORGET_NO, FORGET_YES, pattern
-from handlers.context import ClinicContext, Services
+from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import back_to_menu
 from handlers.notices import renders, send_after_commit
 from handlers.outgoing import Outgoing
 from handlers.replies import answer_button, send, send_document, show
+from services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ async def render_staff_forgotten(
     return Outgoing(services.content.texts("privacy.staff_forgotten", when=when))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     application.add_handlers(
         [
             CommandHandler("mydata", my_data, filters=PRIVATE),

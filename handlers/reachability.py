@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import ChatMember, Update
-from telegram.ext import Application, ChatMemberHandler
+from telegram.ext import ChatMemberHandler
 
 from db.patients import set_reachable
 from handlers import welcome_back
-from handlers.context import ClinicContext
+from handlers.context import ClinicApp, ClinicContext
 
 log = logging.getLogger(__name__)
 
@@ -38,5 +38,5 @@ async def membership_changed(update: Update, context: ClinicContext) -> None:
         await welcome_back.offer(update, context, came_back)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     application.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))

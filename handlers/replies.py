@@ -74,7 +74,7 @@ async def send_contact_card(update: Update, context: ClinicContext) -> None:
     _reply(context, Outgoing(contact=(clinic.phone_e164, name)))
 
 
-# What the message log calls a health step, in place of its words (handlers.context).
+# What the message log calls a health step, in place of its words (bot.scope).
 PRESCREEN_STEP = "prescreen"
 CHECKIN_STEP = "checkin"
 WARNING_SIGN_STEP = "warning_sign"

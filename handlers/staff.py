@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     ChatMemberHandler,
     MessageHandler,
@@ -37,10 +36,11 @@ from handlers.callbacks import (
     STAFF_TREATMENT_LASER,
     pattern,
 )
-from handlers.context import ClinicContext, Services
+from handlers.context import ClinicApp, ClinicContext
 from handlers.fallback import unknown_command
 from handlers.notices import TREATABLE, after_confirmation, staff_card, to_patient
 from handlers.replies import answer_button, send, show
+from services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -449,7 +449,7 @@ async def member_changed(update: Update, context: ClinicContext) -> None:
     log.info("staff group member changed user_id=%s admin=%s", member.user.id, admin)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     appointment_id = r"\d{1,18}"
     lasers = "|".join(laser.value for laser in Laser)
     application.add_handlers(

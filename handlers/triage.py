@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from clinic.aftercare import local_date, plan_day
 from clinic.phone import display_phone
@@ -30,11 +30,12 @@ from db import aftercare, outbox, patients
 from db.outbox import Due
 from handlers import staff
 from handlers.callbacks import STAFF_ON_IT, pattern
-from handlers.context import ClinicContext, Services
+from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import CONTACT, PROBLEM, back_to_menu_button
 from handlers.notices import renders, send_after_commit
 from handlers.outgoing import Outgoing, Settle, settles
 from handlers.replies import WARNING_SIGN_STEP, answer_button, health_step, send, show
+from services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +240,7 @@ async def render_alert(
     return Outgoing(text, keyboard, settle=settle)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     application.add_handlers(
         [
             CallbackQueryHandler(problem, pattern=f"^{PROBLEM}$"),

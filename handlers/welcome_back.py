@@ -12,14 +12,14 @@ import logging
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, TypeHandler
+from telegram.ext import CallbackQueryHandler, TypeHandler
 
 from clinic.schedule import reminder_times
 from clinic.when import when_label
 from db import aftercare, appointments, outbox
 from db.aftercare import PlanView
 from db.appointments import AppointmentView
-from handlers.context import ClinicContext
+from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import back_to_menu
 from handlers.notices import queue_reminders
 from handlers.nudges import queue_next
@@ -112,7 +112,7 @@ async def keep_off(update: Update, context: ClinicContext) -> None:
     await show(update, context, context.text("welcome_back.kept_off"), back_to_menu(context))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: ClinicApp) -> None:
     # Group -2: before the guard and every flow, without stopping them.
     application.add_handler(TypeHandler(Update, returned), group=-2)
     application.add_handlers(

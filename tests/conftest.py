@@ -17,17 +17,18 @@ from sqlalchemy import make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
-from telegram.ext import Application
 
 from bot.app import build_application, start_application, stop_application
 from bot.http import AiohttpRequest
 from bot.logs import OWN_PACKAGES
 from bot.playground.botapi import TOKEN, StandIn, User
 from bot.poller import Poller
-from bot.settings import ClinicSettings, DatabaseSettings, Settings, TelegramSettings
+from bot.settings import ClinicSettings, Settings, TelegramSettings
 from clinic.clock import Clock, utc_now
 from db.engine import Database, in_transaction
 from db.schema import upgrade_to_head
+from db.settings import DatabaseSettings
+from handlers.context import ClinicApp
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -181,7 +182,7 @@ def make_settings(standin: StandIn, database_url: str, **clinic: Any) -> Setting
 
 @dataclass
 class RunningBot:
-    application: Application  # type: ignore[type-arg]
+    application: ClinicApp
     database: Database
     standin: StandIn
 

@@ -33,8 +33,9 @@ from bot.playground.session import (
     load_state,
 )
 from bot.poller import Poller
-from bot.settings import ClinicSettings, DatabaseSettings, Settings, TelegramSettings
+from bot.settings import ClinicSettings, Settings, TelegramSettings
 from db.schema import upgrade_to_head
+from db.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
 

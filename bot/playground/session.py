@@ -16,10 +16,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.playground.botapi import StandIn, User
 from clinic.clock import utc_now
+from handlers.context import ClinicApp
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ class ShiftedClock:
 @dataclass
 class Playground:
     standin: StandIn
-    application: Application  # type: ignore[type-arg]
+    application: ClinicApp
     clock: ShiftedClock
     data_dir: Path
     patients: list[User] = field(default_factory=lambda: [FIRST_PATIENT])

@@ -1,4 +1,5 @@
-"""Alembic environment: shares the caller's connection, or opens one from DATABASE_URL."""
+"""Alembic environment: shares the caller's connection, or opens one from DATABASE_URL
+(db.settings: nothing of bot/ is imported here)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from db.engine import create_engine
 from db.models import Base
+from db.settings import DatabaseSettings
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,9 +31,8 @@ def _run(connection: Connection) -> None:
 async def _run_from_url() -> None:
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from bot.settings import load_database_settings
-
-        url = load_database_settings().database_url
+        # The alembic command line: DATABASE_URL, from the environment or `.env`.
+        url = DatabaseSettings().database_url
     engine = create_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)

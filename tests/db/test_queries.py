@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, select, update
 
+from clinic.conversation import Flow
 from clinic.schedule import Booked, Schedule, Unavailable, free_slots, why_unavailable
 from db.appointments import booked_between
 from db.engine import Database
-from db.flow_states import Flow, Visitor, open_conversation, save_flow
+from db.flow_states import Visitor, open_conversation, save_flow
 from db.models import ACTIVE_STATUSES, Appointment, Patient, ProcessedUpdate
 from db.patients import upsert_patient
 from db.updates import claim_update, forget_processed_updates
