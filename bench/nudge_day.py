@@ -1,7 +1,7 @@
 """Nudge day: many patients on an aftercare plan, every day-1 nudge due in the same minute.
 
 The 100,000 plans are inserted in bulk; how fast the opt-in path makes plans one by
-one (the patient row, `aftercare.start`, `nudges.queue_next`) is measured on a sample.
+one (the patient row, `services.aftercare.start`) is measured on a sample.
 The bot then starts as its own
 process and the stand-in counts what reaches each chat: every patient must get exactly
 one message, and the database must hold one sent and one queued (day 2) row per plan.
@@ -23,11 +23,11 @@ from bot.playground.botapi import StandIn
 from clinic.aftercare import Laser, local_date, next_nudge
 from clinic.clock import utc_now
 from clinic.content import load_content
-from db import aftercare, patients
+from db import patients
 from db.engine import Database
 from db.models import AftercarePlan, OutboxMessage, Patient
-from handlers.nudges import NUDGE, hhmm, queue_next
-from services.context import Services, StaffChat
+from services import aftercare
+from services.aftercare import NUDGE, hhmm
 
 ZONE = ZoneInfo("America/Toronto")
 FIRST_PATIENT = 10_000_000
@@ -39,17 +39,6 @@ class Seeded:
     count: int
     due_at: datetime
     seconds: float  # creating the plans and their first nudges
-
-
-def _services(database: Database) -> Services:
-    return Services(
-        content=load_content(),
-        database=database,
-        clock=utc_now,
-        zone=ZONE,
-        staff_chat=StaffChat(None),
-        staff_confirm=False,
-    )
 
 
 def _due_minute(now: datetime) -> tuple[datetime, date]:
@@ -71,9 +60,9 @@ async def opt_in_rate(url: str, count: int) -> float:
 
 async def opt_in(database: Database, *, first_telegram_id: int, count: int, now: datetime) -> None:
     """`count` patients opting in the way the bot's opt-in does it (the patient row,
-    `aftercare.start`, `nudges.queue_next`), day 1 due at the minute after `now`: a
+    `services.aftercare.start`), day 1 due at the minute after `now`: a
     `now` two minutes back makes them due at once."""
-    services = _services(database)
+    care = load_content().aftercare.plans[Laser.CO2]
     due, treated_on = _due_minute(now)
     for first in range(0, count, PER_TRANSACTION):
         async with database.transaction() as session:
@@ -87,15 +76,16 @@ async def opt_in(database: Database, *, first_telegram_id: int, count: int, now:
                     language_code="en",
                     now=now,
                 )
-                plan = await aftercare.start(
+                await aftercare.start(
                     session,
                     patient_id=patient_id,
-                    laser=Laser.CO2,
+                    care=care,
                     treated_on=treated_on,
                     send_at=due.time(),
+                    invited_id=None,
+                    zone=ZONE,
                     now=now,
                 )
-                await queue_next(session, services, plan, now, after_day=None)
 
 
 async def seed(url: str, count: int, *, now: datetime | None = None) -> Seeded:
@@ -105,7 +95,7 @@ async def seed(url: str, count: int, *, now: datetime | None = None) -> Seeded:
     `now` two minutes back makes the whole day due at once."""
     await fresh_database(url)
     database = Database(url)
-    care = load_content().aftercare.plans[Laser.CO2.value]
+    care = load_content().aftercare.plans[Laser.CO2]
     now = now or utc_now()
     due, treated_on = _due_minute(now)
     upcoming = next_nudge(care, treated_on=treated_on, at=due.time(), zone=ZONE, now=now)

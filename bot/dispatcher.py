@@ -23,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +38,7 @@ from db.liveness import Liveness
 from db.outbox import Due
 from handlers.context import ClinicContext
 from handlers.notices import Expired, Render
-from handlers.outgoing import Outgoing
+from handlers.outgoing import SETTLERS, Outgoing
 from services.context import Services
 
 log = logging.getLogger(__name__)
@@ -178,6 +180,7 @@ class Dispatcher:
                 log.debug("outbox claimed count=%s", len(claimed))
             deadline = time.monotonic() + LEASE.total_seconds()
             deliveries, dropped, expired, broken = [], [], [], []
+            settled: dict[str, list[Any]] = defaultdict(list)
             for due in claimed:
                 try:
                     message = await self._render(session, due)
@@ -193,12 +196,16 @@ class Dispatcher:
                     continue
                 if isinstance(message, Expired):
                     expired.append(due.id)
+                    if message.settle is not None:
+                        settled[message.settle.kind].append(message.settle.item)
                     log.info("outbox row past its moment id=%s kind=%s", due.id, due.kind)
                     continue
                 deliveries.append(self._delivery(due, message, deadline))
             await outbox.mark_cancelled(session, row_ids=dropped)
             await outbox.mark_cancelled(session, row_ids=expired, status=outbox.EXPIRED)
             await outbox.mark_failed(session, failures=broken)
+            for kind, items in settled.items():  # what expired rows settle all the same
+                await SETTLERS[kind](session, services, items, now)
         return len(claimed) + len(unreachable), deliveries
 
     async def _render(self, session: AsyncSession, due: Due) -> Outgoing | Expired | None:

@@ -7,7 +7,10 @@ forged button can do no more than a real one.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from clinic.aftercare import Laser
 
 BOOK_WEEK = "book:w:"  # + week offset
 BOOK_DAY = "book:d:"  # + YYYY-MM-DD
@@ -88,3 +91,68 @@ def parse_day(data: str) -> date | None:
 def trailing_id(data: str) -> int:
     """The appointment id at the end of `prefix<id>` (patterns guarantee the digits)."""
     return int(data.rsplit(":", 1)[1])
+
+
+# -- aftercare ------------------------------------------------------------------------------
+
+
+def laser_data(laser: Laser) -> str:
+    return AC_LASER + laser.value
+
+
+def parse_laser(data: str) -> Laser | None:
+    try:
+        return Laser(data.removeprefix(AC_LASER))
+    except ValueError:
+        return None
+
+
+def days_ago_data(days: int) -> str:
+    return f"{AC_DAY}{days}"
+
+
+def parse_days_ago(data: str) -> int | None:
+    tail = data.removeprefix(AC_DAY)
+    return int(tail) if tail.isdigit() else None
+
+
+def time_data(at: time) -> str:
+    return f"{AC_TIME}{at:%H%M}"
+
+
+def parse_time(data: str) -> time | None:
+    """The local time of day of a time button; None for a forged one (25:99)."""
+    digits = data.removeprefix(AC_TIME)
+    if len(digits) != 4 or not digits.isdigit():
+        return None
+    try:
+        return time(int(digits[:2]), int(digits[2:]))
+    except ValueError:
+        return None
+
+
+# The buttons that name their plan, on messages that outlive the flow.
+_PLAN_BUTTONS = (AC_INVITED, AC_INVITE_NO, AC_FINE, AC_WORRIED, AC_SIGN, AC_STOP)
+
+
+@dataclass(frozen=True)
+class PlanButton:
+    """What a plan's button says: which plan, and for a warning sign, which sign."""
+
+    plan_id: int
+    sign: str | None = None
+
+
+def plan_data(prefix: str, plan_id: int, sign: str | None = None) -> str:
+    assert prefix in _PLAN_BUTTONS
+    return f"{prefix}{plan_id}" + (f":{sign}" if sign is not None else "")
+
+
+def parse_plan_button(data: str) -> PlanButton | None:
+    prefix = next((prefix for prefix in _PLAN_BUTTONS if data.startswith(prefix)), None)
+    if prefix is None:
+        return None
+    plan_id, _, sign = data.removeprefix(prefix).partition(":")
+    if not plan_id.isdigit() or (prefix == AC_SIGN) != bool(sign):
+        return None
+    return PlanButton(int(plan_id), sign or None)

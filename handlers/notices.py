@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,14 +37,21 @@ from handlers.callbacks import (
     THERE,
 )
 from handlers.context import ClinicContext
-from handlers.outgoing import Outgoing
+from handlers.outgoing import Outgoing, Settle
 from services.context import Services
 from services.outbox import queue
 
 
+@dataclass(frozen=True)
 class Expired:
     """A renderer's answer for a message whose moment has passed (a reminder after the
-    consultation, after an outage say): the outbox records it as expired, never sends it."""
+    consultation, after an outage say): the outbox records it as expired, never sends it.
+
+    `settle`: what it settles all the same, in the transaction that records it expired
+    (an aftercare day skipped still moves its plan on to the next day).
+    """
+
+    settle: Settle | None = None
 
     def __repr__(self) -> str:
         return "EXPIRED"

@@ -22,8 +22,8 @@ from db.appointments import AppointmentView
 from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import back_to_menu
 from handlers.notices import queue_reminders
-from handlers.nudges import queue_next
 from handlers.replies import send, show
+from services import aftercare as aftercare_service
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +92,14 @@ async def resume(update: Update, context: ClinicContext) -> None:
         await show(update, context, context.text("welcome_back.nothing"), back_to_menu(context))
         return
     session, now = context.session, context.scope.now
-    plan = None
     if paused.plan is not None:
-        plan = await aftercare.resume(session, plan_id=paused.plan.id)
-    if (
-        plan is not None
-        and await queue_next(session, context.services, plan, now, plan.last_nudge_day) is None
-    ):
-        await aftercare.end(session, plan_id=plan.id, status="completed", reason=None, now=now)
+        await aftercare_service.resume(
+            session,
+            plan_id=paused.plan.id,
+            settings=context.content.aftercare,
+            zone=context.services.zone,
+            now=now,
+        )
     for appointment in paused.appointments:
         # Whatever reminder is still pending is replaced, so none goes twice.
         await outbox.cancel_pending(session, appointment_id=appointment.id, kinds=("reminder",))

@@ -12,6 +12,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import outbox
+from db.outbox import Due
+
+__all__ = ["Due", "due_now_queued", "queue"]
 
 _WAKE = "clinic.wake_dispatcher"
 
