@@ -77,6 +77,23 @@ def parse_slot(data: str) -> datetime | None:
         return None
 
 
+def slot_pattern() -> str:
+    return pattern(BOOK_TIME, r"\d{12}")
+
+
+def week_data(week: int) -> str:
+    return f"{BOOK_WEEK}{week}"
+
+
+def parse_week(data: str) -> int | None:
+    tail = data.removeprefix(BOOK_WEEK)
+    return int(tail) if tail.isascii() and tail.isdigit() else None
+
+
+def week_pattern() -> str:
+    return pattern(BOOK_WEEK, r"\d{1,2}")
+
+
 def day_data(day: date) -> str:
     return BOOK_DAY + day.isoformat()
 
@@ -86,6 +103,15 @@ def parse_day(data: str) -> date | None:
         return date.fromisoformat(data.removeprefix(BOOK_DAY))
     except ValueError:
         return None
+
+
+def day_pattern() -> str:
+    return pattern(BOOK_DAY, r"[0-9-]{10}")
+
+
+def exactly(data: str) -> str:
+    """The pattern of a button whose data is `data` and nothing more."""
+    return f"^{re.escape(data)}$"
 
 
 def trailing_id(data: str) -> int:

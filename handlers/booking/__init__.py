@@ -1,0 +1,77 @@
+"""Booking a free consultation: day, time, name, phone, check, confirm; and moving one.
+
+state.py holds the steps and the typed flow state, screens.py what each step shows,
+steps.py the answers up to the summary, confirm.py the booking itself (services.booking
+decides; the handlers render its result).
+"""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers.booking.confirm import confirm
+from handlers.booking.state import (
+    DAY,
+    FLOW,
+    NAME,
+    NAME_INPUT,
+    OFFER,
+    PHONE,
+    SUMMARY,
+    TIME,
+)
+from handlers.booking.steps import (
+    back,
+    choose_day,
+    choose_time,
+    name_change,
+    name_ok,
+    reschedule,
+    shared_contact,
+    skip_prescreen,
+    start,
+    typed_name,
+    typed_phone,
+    week,
+)
+from handlers.callbacks import (
+    BOOK_BACK,
+    BOOK_CONFIRM,
+    BOOK_NAME_CHANGE,
+    BOOK_NAME_OK,
+    BOOK_SKIP,
+    RESCHEDULE,
+    day_pattern,
+    exactly,
+    pattern,
+    slot_pattern,
+    week_pattern,
+)
+from handlers.context import ClinicApp
+from handlers.navigation import BOOK, AtStep
+
+__all__ = ["DAY", "FLOW", "NAME", "NAME_INPUT", "OFFER", "PHONE", "SUMMARY", "TIME", "register"]
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def register(application: ClinicApp) -> None:
+    patient_text = PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    application.add_handlers(
+        [
+            CommandHandler("book", start, filters=PRIVATE),
+            CallbackQueryHandler(start, pattern=exactly(BOOK)),
+            CallbackQueryHandler(week, pattern=week_pattern()),
+            CallbackQueryHandler(choose_day, pattern=day_pattern()),
+            CallbackQueryHandler(choose_time, pattern=slot_pattern()),
+            CallbackQueryHandler(name_ok, pattern=exactly(BOOK_NAME_OK)),
+            CallbackQueryHandler(name_change, pattern=exactly(BOOK_NAME_CHANGE)),
+            CallbackQueryHandler(back, pattern=exactly(BOOK_BACK)),
+            CallbackQueryHandler(confirm, pattern=exactly(BOOK_CONFIRM)),
+            CallbackQueryHandler(skip_prescreen, pattern=exactly(BOOK_SKIP)),
+            CallbackQueryHandler(reschedule, pattern=pattern(RESCHEDULE, r"\d{1,18}")),
+            MessageHandler(patient_text & AtStep(FLOW, NAME_INPUT), typed_name),
+            MessageHandler(patient_text & AtStep(FLOW, PHONE), typed_phone),
+            MessageHandler(PRIVATE & filters.CONTACT & AtStep(FLOW, PHONE), shared_contact),
+        ]
+    )

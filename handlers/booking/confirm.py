@@ -1,0 +1,110 @@
+"""Confirming the summary: the booking (or move) is made, or the patient is told why
+not and offered what they can do instead."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from clinic.booking_days import local_day
+from clinic.statuses import AppointmentStatus
+from clinic.when import when_label
+from handlers import my_appointments
+from handlers.booking.screens import (
+    after_keyboard,
+    calendar,
+    patient,
+    save,
+    show_step,
+    state_of,
+    times_keyboard,
+)
+from handlers.booking.state import DAY, FLOW, SUMMARY, TIME, BookingState
+from handlers.booking.steps import stale
+from handlers.context import ClinicContext
+from handlers.navigation import menu_keyboard
+from handlers.notices import after_confirmation, to_staff
+from handlers.replies import answer_button, show
+from services import booking
+
+log = logging.getLogger(__name__)
+
+
+async def confirm(update: Update, context: ClinicContext) -> None:
+    """Books the time, or offers the nearest free ones if it was taken meanwhile."""
+    flow, state = context.flow, state_of(context)
+    if flow.name != FLOW or flow.step != SUMMARY or state.start is None or not state.phone:
+        await stale(update, context)
+        return
+    result = await booking.book(
+        context.session,
+        calendar(context),
+        patient_id=patient(context),
+        start=state.start,
+        name=state.name,
+        phone=state.phone,
+        staff_confirm=context.services.staff_confirm,
+        move=state.reschedule,
+    )
+    match result:
+        case booking.Booked():
+            await _booked(update, context, result)
+        case booking.Taken():
+            if result.raced:
+                log.info("booking lost a race for its time update_id=%s", update.update_id)
+            await _taken(update, context, state, result)
+        case booking.Unavailable(reason=reason):
+            await answer_button(update, context, context.text(f"booking.{reason.value}"))
+            state.week = 0
+            save(context, DAY, state)
+            await show_step(update, context)
+        case booking.LimitReached():
+            flow.reset()
+            await my_appointments.show_list(update, context, notice=context.text("booking.limit"))
+        case booking.NotMovable():
+            flow.reset()
+            await my_appointments.show_list(
+                update, context, notice=context.text("appointments.not_available")
+            )
+
+
+async def _booked(update: Update, context: ClinicContext, result: booking.Booked) -> None:
+    booked = result.appointment
+    to_staff(context, "staff_card", booked)
+    zone = context.services.zone
+    when = when_label(booked.starts_at, zone)
+    if booked.status == AppointmentStatus.CONFIRMED:
+        await after_confirmation(context, booked)
+        text = context.text("booking.booked", when=when)
+    elif not result.moved:
+        text = context.text("booking.requested", when=when)
+    elif result.kept is not None:
+        old_when = when_label(result.kept.starts_at, zone)
+        text = context.text("booking.move_requested", when=when, old_when=old_when)
+    else:
+        text = context.text("booking.rescheduled_requested", when=when)
+    context.flow.reset()
+    await show(update, context, text, after_keyboard(context))
+
+
+async def _taken(
+    update: Update, context: ClinicContext, state: BookingState, taken: booking.Taken
+) -> None:
+    """Tells the loser of a race, and offers the free times nearest to the one wanted."""
+    when = when_label(taken.wanted, context.services.zone)
+    await answer_button(update, context, context.text("booking.taken"))
+    state.day = local_day(taken.wanted, context.services.zone)
+    save(context, TIME, state)
+    if not taken.nearest:
+        await show(
+            update, context, context.text("booking.none_near", when=when), menu_keyboard(context)
+        )
+        context.flow.reset()
+        return
+    await show(
+        update,
+        context,
+        context.text("booking.just_taken", when=when),
+        times_keyboard(context, state, taken.nearest, with_day=True),
+    )
