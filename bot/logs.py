@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 # Our own code logs ids and event names at every level, DEBUG included.
-OWN_PACKAGES = ("bot", "handlers", "clinic", "db")
+OWN_PACKAGES = ("bot", "handlers", "services", "clinic", "db")
 
 
 def configure_logging(level: str) -> None:

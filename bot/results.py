@@ -24,7 +24,7 @@ from db import outbox, patients
 from db.messages import add_to_log
 from db.outbox import Retry
 from handlers.outgoing import SETTLERS
-from handlers.staff import follow_move
+from services import staff
 from services.context import Services
 
 if TYPE_CHECKING:
@@ -210,8 +210,13 @@ class Recorder:
                 session,
                 retries=[Retry(delivery.row_id, now, "group moved", count_attempt=False)],
             )
-            await follow_move(
-                services, session, old_chat_id=delivery.chat_id, new_chat_id=new_chat_id, now=now
+            await staff.follow_move(
+                session,
+                staff_chat=services.staff_chat,
+                roster=services.staff,
+                old_chat_id=delivery.chat_id,
+                new_chat_id=new_chat_id,
+                now=now,
             )
         settled: dict[str, list[Any]] = defaultdict(list)
         for delivery in [d for d, _, _ in batch.sent]:

@@ -16,20 +16,17 @@ from clinic.agenda import (
     appointments_csv,
     audit_csv,
     export_range,
-    local_days,
 )
 from clinic.phone import display_phone, normalise_phone
 from clinic.when import day_label, time_label, when_label
-from db import appointments, audit, messages, patients, prescreens
-from db.appointments import AppointmentView
-from handlers.callbacks import STAFF_OPEN
+from handlers.callbacks import STAFF_OPEN, appointment_data
 from handlers.context import ClinicApp, ClinicContext
 from handlers.notices import patient_name, prescreen_line
 from handlers.replies import HEALTH_STEPS, send, send_document
-from handlers.staff import audit_action, staff_only
+from handlers.staff import actor, staff_only
+from services import staff
+from services.staff import AppointmentView, PatientFile, Summary
 
-# What an agenda lists: the times that are held or were kept.
-ON_THE_AGENDA = ("requested", "confirmed", "completed", "no_show")
 # A message holds 4096 characters and a keyboard about 100 buttons; past this the
 # agenda says how many more there are and points to /export.
 MAX_LISTED = 40
@@ -50,10 +47,7 @@ async def _agenda(
     update: Update, context: ClinicContext, first: date, days: int, title: str
 ) -> None:
     zone = context.services.zone
-    start, end = local_days(first, days, zone)
-    found = await appointments.between(
-        context.session, start=start, end=end, statuses=ON_THE_AGENDA
-    )
+    found = await staff.agenda(context.session, first=first, days=days, zone=zone)
     lines, buttons, shown_day = [title], [], None
     for appointment in found[:MAX_LISTED]:
         day = appointment.starts_at.astimezone(zone).date()
@@ -69,7 +63,11 @@ async def _agenda(
         if days > 1:
             label = f"{day_label(day)[:3]} {label}"
         buttons.append(
-            [InlineKeyboardButton(label[:60], callback_data=f"{STAFF_OPEN}{appointment.id}")]
+            [
+                InlineKeyboardButton(
+                    label[:60], callback_data=appointment_data(STAFF_OPEN, appointment.id)
+                )
+            ]
         )
     if not found:
         lines.append(context.text("agenda.nothing"))
@@ -126,13 +124,10 @@ async def export(update: Update, context: ClinicContext) -> None:
     if (days := await _export_days(update, context, arguments)) is None:
         return
     first, last = days
-    await audit_action(
-        update, context, "export.appointments", detail=f"{first.isoformat()} {last.isoformat()}"
-    )
     zone = context.services.zone
-    start, end = local_days(first, (last - first).days + 1, zone)
-    statuses = ("requested", "confirmed", "completed", "no_show", "cancelled", "declined")
-    found = await appointments.between(context.session, start=start, end=end, statuses=statuses)
+    found = await staff.export_appointments(
+        context.session, actor(update), first=first, last=last, zone=zone, now=context.scope.now
+    )
     rows = [
         ExportRow(
             id=appointment.id,
@@ -141,13 +136,13 @@ async def export(update: Update, context: ClinicContext) -> None:
             status=appointment.status,
             name=appointment.name,
             phone=appointment.phone,
-            prescreen=await _plain_prescreen(context, appointment.prescreen_id),
+            prescreen=html.unescape(prescreen_line(context.services, summary)),
             confirmed_by=appointment.decided_by,
             cancelled_by=appointment.cancelled_by,
             cancel_reason=appointment.cancel_reason,
             booked_at=appointment.created_at,
         )
-        for appointment in found
+        for appointment, summary in found
     ]
     await send_document(
         update,
@@ -168,13 +163,10 @@ async def export_audit(update: Update, context: ClinicContext, arguments: list[s
     if (days := await _export_days(update, context, arguments)) is None:
         return
     first, last = days
-    # Recorded first, so the file shows this export too.
-    await audit_action(
-        update, context, "export.audit", detail=f"{first.isoformat()} {last.isoformat()}"
-    )
     zone = context.services.zone
-    start, end = local_days(first, (last - first).days + 1, zone)
-    rows = await audit.between(context.session, start=start, end=end)
+    rows = await staff.export_audit(
+        context.session, actor(update), first=first, last=last, zone=zone, now=context.scope.now
+    )
     await send_document(
         update,
         context,
@@ -189,38 +181,34 @@ async def export_audit(update: Update, context: ClinicContext, arguments: list[s
     )
 
 
-async def _plain_prescreen(context: ClinicContext, prescreen_id: int | None) -> str:
-    """The staff card's pre-screen line, without HTML escaping (CSV is plain text)."""
-    return html.unescape(await prescreen_line(context.session, context.services, prescreen_id))
-
-
 async def patient(update: Update, context: ClinicContext) -> None:
     """Finds patients by name or phone: appointments, newest pre-screen, recent messages."""
     query = " ".join(context.args or []).strip()[:MAX_QUERY]
     if len(query) < 2:
         await send(update, context, context.text("agenda.patient_usage"))
         return
-    session = context.session
     digits = sum(character.isdigit() for character in query)
-    phone = normalise_phone(query) if digits >= 7 else None
-    if phone is not None:
-        found = await patients.search(session, phone=phone, limit=MAX_FOUND + 1)
-    else:
-        found = await patients.search(session, words=query, limit=MAX_FOUND + 1)
-    # Who looked whom up: one row per patient shown (a search that found nobody too).
-    shown = found[:MAX_FOUND]
-    await audit_action(update, context, "patient.view", *(match.id for match in shown))
-    if not found:
+    found = await staff.find_patients(
+        context.session,
+        actor(update),
+        phone=normalise_phone(query) if digits >= 7 else None,
+        words=query,
+        limit=MAX_FOUND,
+        appointments_shown=APPOINTMENTS_SHOWN,
+        messages_shown=MESSAGES_SHOWN,
+        now=context.scope.now,
+    )
+    if not found.shown:
         await send(update, context, context.text("agenda.patient_none", query=html.escape(query)))
         return
-    for match in shown:
-        text, keyboard = await _patient_card(context, match)
+    for file in found.shown:
+        text, keyboard = _patient_card(context, file)
         await send(update, context, text, keyboard)
-    if len(found) > MAX_FOUND:
+    if found.more:
         await send(update, context, context.text("agenda.patient_more"))
 
 
-def _prescreen_outcome(context: ClinicContext, newest: prescreens.Summary | None) -> str:
+def _prescreen_outcome(context: ClinicContext, newest: Summary | None) -> str:
     """The newest pre-screen's outcome and day, nothing of its reasons or answers."""
     if newest is None:
         return context.text("staff.no_prescreen")
@@ -232,11 +220,10 @@ def _prescreen_outcome(context: ClinicContext, newest: prescreens.Summary | None
     )
 
 
-async def _patient_card(
-    context: ClinicContext, match: patients.Found
+def _patient_card(
+    context: ClinicContext, file: PatientFile
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    session, zone = context.session, context.services.zone
-    newest = await prescreens.latest(session, patient_id=match.id)
+    match, newest, zone = file.patient, file.prescreen, context.services.zone
     parts = [
         context.text(
             "agenda.patient",
@@ -246,11 +233,10 @@ async def _patient_card(
             prescreen=_prescreen_outcome(context, newest),
         )
     ]
-    booked = await appointments.of_patient(session, patient_id=match.id, limit=APPOINTMENTS_SHOWN)
     buttons = []
-    if booked:
+    if file.appointments:
         lines = [context.text("agenda.patient_appointments")]
-        for appointment in booked:
+        for appointment in file.appointments:
             when = when_label(appointment.starts_at, zone)
             lines.append(
                 context.text(
@@ -258,15 +244,18 @@ async def _patient_card(
                 )
             )
             buttons.append(
-                [InlineKeyboardButton(when[:60], callback_data=f"{STAFF_OPEN}{appointment.id}")]
+                [
+                    InlineKeyboardButton(
+                        when[:60], callback_data=appointment_data(STAFF_OPEN, appointment.id)
+                    )
+                ]
             )
         parts.append("\n".join(lines))
     else:
         parts.append(context.text("agenda.patient_no_appointments"))
-    recent = await messages.recent(session, patient_id=match.id, limit=MESSAGES_SHOWN)
-    if recent:
+    if file.messages:
         lines = [context.text("agenda.patient_messages")]
-        for entry in recent:
+        for entry in file.messages:
             if entry.kind in HEALTH_STEPS:
                 shown = context.text(f"agenda.logged_{entry.kind}")
             else:

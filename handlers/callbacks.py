@@ -182,3 +182,51 @@ def parse_plan_button(data: str) -> PlanButton | None:
     if not plan_id.isdigit() or (prefix == AC_SIGN) != bool(sign):
         return None
     return PlanButton(int(plan_id), sign or None)
+
+
+# -- appointment and staff card buttons: prefix + appointment id [+ ":" + more] ------------
+
+
+def appointment_data(prefix: str, appointment_id: int) -> str:
+    """`prefix<id>`: RESCHEDULE, CANCEL, THERE and the STAFF_* card buttons."""
+    return f"{prefix}{appointment_id}"
+
+
+def parse_appointment(data: str, prefix: str) -> int:
+    """The appointment id of `prefix<id>` (the handler's pattern guarantees the digits)."""
+    return int(data.removeprefix(prefix))
+
+
+def reason_data(prefix: str, appointment_id: int, number: int) -> str:
+    """CANCEL_REASON or STAFF_CANCEL_REASON: the appointment and the reason's number."""
+    return f"{prefix}{appointment_id}:{number}"
+
+
+def parse_reason(data: str, prefix: str) -> tuple[int, int]:
+    appointment_id, number = data.removeprefix(prefix).split(":")
+    return int(appointment_id), int(number)
+
+
+def treatment_laser_data(appointment_id: int, laser: Laser) -> str:
+    """STAFF_TREATMENT_LASER: which laser was used; next, on which day."""
+    return f"{STAFF_TREATMENT_LASER}{appointment_id}:{laser.value}"
+
+
+def parse_treatment_laser(data: str) -> tuple[int, Laser]:
+    appointment_id, laser = data.removeprefix(STAFF_TREATMENT_LASER).split(":")
+    return int(appointment_id), Laser(laser)
+
+
+def treatment_day_data(appointment_id: int, laser: Laser, days_ago: int) -> str:
+    """STAFF_TREATMENT_DAY: the laser and the day (0 today, 1 yesterday): record it."""
+    return f"{STAFF_TREATMENT_DAY}{appointment_id}:{laser.value}:{days_ago}"
+
+
+def parse_treatment_day(data: str) -> tuple[int, Laser, int]:
+    appointment_id, laser, days_ago = data.removeprefix(STAFF_TREATMENT_DAY).split(":")
+    return int(appointment_id), Laser(laser), int(days_ago)
+
+
+def staff_card_id(data: str) -> int:
+    """The appointment id of any staff card button (`staff:<action>:<id>[:...]`)."""
+    return int(data.removeprefix(STAFF).split(":")[1])

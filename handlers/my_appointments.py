@@ -6,21 +6,23 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from clinic.when import day_label, when_label
-from db import appointments, outbox
-from db.appointments import AppointmentView
 from handlers.callbacks import (
     APPOINTMENTS,
     CANCEL,
     CANCEL_REASON,
     RESCHEDULE,
     THERE,
+    appointment_data,
+    parse_appointment,
+    parse_reason,
     pattern,
-    trailing_id,
+    reason_data,
 )
 from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import BOOK, AtStep, back_to_menu, back_to_menu_button, reshows
-from handlers.notices import to_staff
 from handlers.replies import answer_button, send, show
+from services import appointments
+from services.appointments import AppointmentView, Cancelled, Done
 
 FLOW = "appointments"
 LIST, CANCELLING = "list", "cancel"
@@ -33,7 +35,7 @@ PRIVATE = filters.ChatType.PRIVATE
 
 async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarkup]:
     assert context.scope.patient_id is not None
-    upcoming = await appointments.upcoming_for_patient(
+    upcoming = await appointments.upcoming(
         context.session, patient_id=context.scope.patient_id, now=context.scope.now
     )
     if not upcoming:
@@ -44,16 +46,13 @@ async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarku
     zone = context.services.zone
     lines = [context.text("appointments.title")]
     rows = []
-    by_id = {appointment.id: appointment for appointment in upcoming}
-    for appointment in upcoming:
+    for line in upcoming:
+        appointment = line.appointment
         status = context.text(f"appointments.{appointment.status}")
-        moving_from = appointments.pending_move(
-            appointment, by_id.get(appointment.rescheduled_from_id or 0)
-        )
-        if moving_from is not None:
-            old_when = when_label(moving_from.starts_at, zone)
+        if line.moving_from is not None:
+            old_when = when_label(line.moving_from.starts_at, zone)
             status = context.text("appointments.move_pending", old_when=old_when)
-        elif any(appointments.pending_move(other, appointment) is not None for other in upcoming):
+        elif line.being_moved:
             status = context.text("appointments.confirmed_moving")
         lines.append(f"📅 {when_label(appointment.starts_at, zone)}\n{status}")
         day = day_label(appointment.starts_at.astimezone(zone).date())
@@ -61,11 +60,11 @@ async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarku
             [
                 InlineKeyboardButton(
                     context.text("appointments.reschedule", day=day),
-                    callback_data=f"{RESCHEDULE}{appointment.id}",
+                    callback_data=appointment_data(RESCHEDULE, appointment.id),
                 ),
                 InlineKeyboardButton(
                     context.text("appointments.cancel", day=day),
-                    callback_data=f"{CANCEL}{appointment.id}",
+                    callback_data=appointment_data(CANCEL, appointment.id),
                 ),
             ]
         )
@@ -90,15 +89,12 @@ async def list_appointments(update: Update, context: ClinicContext) -> None:
 
 async def own_upcoming(context: ClinicContext, appointment_id: int) -> AppointmentView | None:
     """The patient's own active appointment still ahead; None for anyone else's."""
-    patient_id = context.scope.patient_id
-    if patient_id is None:
-        return None  # not a patient's private chat
-    appointment = await appointments.find_own(
-        context.session, appointment_id=appointment_id, patient_id=patient_id
+    return await appointments.own_upcoming(
+        context.session,
+        patient_id=context.scope.patient_id,
+        appointment_id=appointment_id,
+        now=context.scope.now,
     )
-    if appointment is None or not appointment.active or appointment.starts_at <= context.scope.now:
-        return None
-    return appointment
 
 
 def _reason_screen(
@@ -108,7 +104,7 @@ def _reason_screen(
         [
             InlineKeyboardButton(
                 context.text(f"appointments.{key}"),
-                callback_data=f"{CANCEL_REASON}{appointment.id}:{number}",
+                callback_data=reason_data(CANCEL_REASON, appointment.id, number),
             )
         ]
         for number, key in enumerate(REASONS, start=1)
@@ -117,7 +113,7 @@ def _reason_screen(
         [
             InlineKeyboardButton(
                 context.text("appointments.no_reason"),
-                callback_data=f"{CANCEL_REASON}{appointment.id}:0",
+                callback_data=reason_data(CANCEL_REASON, appointment.id, 0),
             )
         ]
     )
@@ -132,7 +128,7 @@ async def ask_cancel(update: Update, context: ClinicContext) -> None:
     """Asks for an optional reason before cancelling."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    appointment = await own_upcoming(context, trailing_id(query.data))
+    appointment = await own_upcoming(context, parse_appointment(query.data, CANCEL))
     if appointment is None:
         await show_list(update, context, context.text("appointments.not_available"))
         return
@@ -144,9 +140,7 @@ async def cancel_with_button(update: Update, context: ClinicContext) -> None:
     """Cancels with the reason on the button (or none)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    appointment_id, number = (
-        int(part) for part in query.data.removeprefix(CANCEL_REASON).split(":")
-    )
+    appointment_id, number = parse_reason(query.data, CANCEL_REASON)
     reason = None
     if 1 <= number <= len(REASONS):
         reason = context.text(f"appointments.{REASONS[number - 1]}")
@@ -163,23 +157,18 @@ async def cancel_with_text(update: Update, context: ClinicContext) -> None:
 async def _cancel(
     update: Update, context: ClinicContext, appointment_id: int, reason: str | None
 ) -> None:
-    appointment = await own_upcoming(context, appointment_id)
-    if appointment is None:
+    result = await appointments.cancel_by_patient(
+        context.session,
+        patient_id=context.scope.patient_id,
+        appointment_id=appointment_id,
+        reason=reason,
+        now=context.scope.now,
+        staff_chat_id=context.services.staff_chat_id,
+    )
+    if not isinstance(result, Cancelled):
         await show_list(update, context, context.text("appointments.not_available"))
         return
-    # Cancelling a pending move withdraws it: the confirmed time stays. Cancelling the
-    # confirmed time leaves a pending move as a request of its own.
-    kept = await appointments.replaced_by_move(context.session, appointment=appointment)
-    cancelled = await appointments.change_status(
-        context.session,
-        appointment_id=appointment.id,
-        status="cancelled",
-        now=context.scope.now,
-        cancelled_by="patient",
-        cancel_reason=reason,
-    )
-    await outbox.cancel_pending(context.session, appointment_id=appointment.id)
-    to_staff(context, "staff_cancelled", cancelled)
+    appointment, kept = result.appointment, result.kept
     context.flow.reset()
     when = when_label(appointment.starts_at, context.services.zone)
     keyboard = InlineKeyboardMarkup(
@@ -204,13 +193,16 @@ async def there(update: Update, context: ClinicContext) -> None:
     """Records "I'll be there" from a reminder."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    appointment = await own_upcoming(context, trailing_id(query.data))
-    if appointment is None or appointment.status != "confirmed":
+    result = await appointments.will_attend(
+        context.session,
+        patient_id=context.scope.patient_id,
+        appointment_id=parse_appointment(query.data, THERE),
+        now=context.scope.now,
+    )
+    if not isinstance(result, Done):
         await show_list(update, context, context.text("appointments.not_available"))
         return
-    await appointments.confirm_attendance(
-        context.session, appointment_id=appointment.id, now=context.scope.now
-    )
+    appointment = result.appointment
     when = when_label(appointment.starts_at, context.services.zone)
     await send(
         update, context, context.text("appointments.see_you", when=when), back_to_menu(context)

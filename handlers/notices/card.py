@@ -1,0 +1,143 @@
+"""The staff card of an appointment: its text and the buttons its status allows."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from clinic.appointments import CardAction
+from clinic.phone import display_phone
+from clinic.statuses import AppointmentStatus
+from clinic.when import day_label, when_label
+from handlers.callbacks import (
+    STAFF_CAME,
+    STAFF_CANCEL,
+    STAFF_CONFIRM,
+    STAFF_DECLINE,
+    STAFF_NO_SHOW,
+    STAFF_TREATMENT,
+    appointment_data,
+)
+from services import staff
+from services.context import Services
+from services.staff import AppointmentView, Card, Summary
+
+# Each action's button: its text and its data's prefix.
+_BUTTONS = {
+    CardAction.CONFIRM: ("staff.confirm", STAFF_CONFIRM),
+    CardAction.DECLINE: ("staff.decline", STAFF_DECLINE),
+    CardAction.CAME: ("staff.came", STAFF_CAME),
+    CardAction.NO_SHOW: ("staff.no_show", STAFF_NO_SHOW),
+    CardAction.RECORD: ("staff.record", STAFF_TREATMENT),
+    CardAction.CANCEL: ("staff.cancel", STAFF_CANCEL),
+}
+
+
+async def staff_card(
+    session: AsyncSession, services: Services, appointment: AppointmentView, now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The card staff see for an appointment, with the actions its status allows at `now`."""
+    return render_card(services, await staff.card(session, appointment, now=now))
+
+
+def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMarkup | None]:
+    texts, zone, appointment = services.content.texts, services.zone, card.appointment
+    if appointment.rescheduled_from_id is not None:
+        old_when = when_label(card.moved_from.starts_at, zone) if card.moved_from else "?"
+        # A request (or a declined one) is a move that has not happened: the patient
+        # keeps the old time until staff confirm the new one.
+        key = (
+            "staff.rescheduled"
+            if appointment.status == AppointmentStatus.CONFIRMED
+            else "staff.move_request"
+        )
+        header = texts(key, old_when=old_when)
+    elif appointment.status == AppointmentStatus.REQUESTED or appointment.decided_by is not None:
+        header = texts("staff.request")
+    else:
+        header = texts("staff.booked")
+    body = texts(
+        "staff.card",
+        name=patient_name(services, appointment),
+        patient_phone=patient_phone(appointment),
+        when=when_label(appointment.starts_at, zone),
+        prescreen=prescreen_line(services, card.prescreen),
+    )
+    parts = [header, body]
+    if appointment.decided_by is not None and appointment.decided_at is not None:
+        key = (
+            "staff.declined_by"
+            if appointment.status == AppointmentStatus.DECLINED
+            else "staff.confirmed_by"
+        )
+        by = html.escape(appointment.decided_by)
+        parts.append(texts(key, staff=by, when=when_label(appointment.decided_at, zone)))
+    if (status_line := _status_line(services, appointment)) is not None:
+        parts.append(status_line)
+    if (plan := card.treatment) is not None:
+        parts.append(
+            texts(
+                "staff.treatment",
+                laser=services.content.aftercare.plans[plan.laser].name,
+                day=day_label(plan.treated_on),
+                staff=html.escape(plan.recorded_by or ""),
+                text=texts(f"staff.aftercare_{plan.status}"),
+            )
+        )
+    rows = [
+        [
+            InlineKeyboardButton(
+                texts(_BUTTONS[action][0]),
+                callback_data=appointment_data(_BUTTONS[action][1], appointment.id),
+            )
+            for action in row
+        ]
+        for row in card.actions
+    ]
+    return "\n\n".join(parts), InlineKeyboardMarkup(rows) if rows else None
+
+
+def patient_name(services: Services, appointment: AppointmentView) -> str:
+    """The name as booked, HTML-escaped, or a mark that the patient had it deleted."""
+    if appointment.name is None:
+        return services.content.texts("staff.forgotten")
+    return html.escape(appointment.name)
+
+
+def patient_phone(appointment: AppointmentView) -> str:
+    return "—" if appointment.phone is None else display_phone(appointment.phone)
+
+
+def _status_line(services: Services, appointment: AppointmentView) -> str | None:
+    texts = services.content.texts
+    if appointment.status == AppointmentStatus.CANCELLED and appointment.cancelled_by == "staff":
+        reason = html.escape(appointment.cancel_reason or texts("staff.no_reason"))
+        return texts("staff.cancelled_by_clinic_note", reason=reason)
+    notes = {
+        AppointmentStatus.CANCELLED: "staff.cancelled_note",
+        AppointmentStatus.COMPLETED: "staff.came_note",
+        AppointmentStatus.NO_SHOW: "staff.no_show_note",
+    }
+    status = AppointmentStatus(appointment.status)
+    return texts(notes[status]) if status in notes else None
+
+
+def prescreen_line(services: Services, summary: Summary | None) -> str:
+    """The outcome and its reasons in the questionnaire's words; never the answers (HTML)."""
+    texts = services.content.texts
+    if summary is None:
+        return texts("staff.no_prescreen")
+    if summary.outcome == "not_now":
+        line = texts("prescreen.staff_not_now", reason="; ".join(summary.not_now))
+        if summary.flags:
+            line += "; " + texts("prescreen.staff_discuss", reason="; ".join(summary.flags))
+    elif summary.outcome == "discuss":
+        line = texts("prescreen.staff_discuss", reason="; ".join(summary.flags))
+    else:
+        line = texts("prescreen.staff_no_concerns")
+    if summary.skin_type:
+        line += "; " + texts("prescreen.staff_skin_type", skin_type=summary.skin_type)
+    return html.escape(line)

@@ -1,0 +1,214 @@
+"""How each scheduled message about an appointment reads when it is due: the staff
+group's posts and the patient's confirmation, calendar file, decline, cancellation and
+reminders. Rendered from what the database holds then: a message whose appointment
+changed meanwhile renders to nothing (None) or is EXPIRED."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from clinic.calendar_file import consultation_ics
+from clinic.schedule import reminder_expired
+from clinic.statuses import AppointmentStatus
+from clinic.when import when_label
+from handlers.callbacks import BOOK_WEEK, CANCEL, RESCHEDULE, THERE, appointment_data
+from handlers.notices.card import patient_name, patient_phone, staff_card
+from handlers.notices.registry import EXPIRED, Expired, renders
+from handlers.outgoing import Outgoing
+from services import appointments, notify
+from services.appointments import AppointmentView
+from services.context import Services
+from services.notify import Due
+
+CONFIRMED = AppointmentStatus.CONFIRMED
+
+
+async def _appointment(session: AsyncSession, due: Due) -> AppointmentView | None:
+    if due.appointment_id is None:
+        return None
+    return await appointments.find(session, appointment_id=due.appointment_id)
+
+
+@renders(notify.STAFF_CARD)
+async def render_staff_card(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None:
+        return None
+    text, keyboard = await staff_card(session, services, appointment, now)
+    return Outgoing(text, keyboard)
+
+
+@renders(notify.STAFF_CANCELLED)
+async def render_staff_cancelled(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None:
+        return None
+    texts = services.content.texts
+    if appointment.rescheduled_from_id is not None and appointment.decided_by is None:
+        kept = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        if kept is not None and kept.status == CONFIRMED:
+            # The patient withdrew a move before staff decided: their time stays.
+            return Outgoing(
+                texts(
+                    "staff.move_withdrawn",
+                    name=patient_name(services, appointment),
+                    when=when_label(appointment.starts_at, services.zone),
+                    old_when=when_label(kept.starts_at, services.zone),
+                )
+            )
+    return Outgoing(
+        texts(
+            "staff.cancelled",
+            name=patient_name(services, appointment),
+            patient_phone=patient_phone(appointment),
+            when=when_label(appointment.starts_at, services.zone),
+            reason=html.escape(appointment.cancel_reason or texts("staff.no_reason")),
+        )
+    )
+
+
+def _confirmed_text(services: Services, appointment: AppointmentView) -> str:
+    key = (
+        "notices.confirmed_with_address" if services.content.clinic.address else "notices.confirmed"
+    )
+    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    return services.content.texts(
+        key, when=when_label(appointment.starts_at, services.zone), minutes=str(minutes)
+    )
+
+
+def _change_buttons(services: Services, appointment: AppointmentView) -> list[InlineKeyboardButton]:
+    """Reschedule and Cancel, for messages about a confirmed appointment."""
+    texts = services.content.texts
+    return [
+        InlineKeyboardButton(
+            texts("notices.reschedule"), callback_data=appointment_data(RESCHEDULE, appointment.id)
+        ),
+        InlineKeyboardButton(
+            texts("notices.cancel"), callback_data=appointment_data(CANCEL, appointment.id)
+        ),
+    ]
+
+
+@renders(notify.CONFIRMED)
+async def render_confirmed(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | Expired | None:
+    appointment = await _appointment(session, due)
+    if appointment is None or appointment.status != CONFIRMED:
+        return None
+    if now >= appointment.starts_at:
+        return EXPIRED  # a confirmation of a consultation already under way or over
+    keyboard = InlineKeyboardMarkup([_change_buttons(services, appointment)])
+    text = _confirmed_text(services, appointment)
+    if appointment.rescheduled_from_id is not None:
+        old = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        if old is not None and old.status == AppointmentStatus.CANCELLED and old.starts_at > now:
+            old_when = when_label(old.starts_at, services.zone)
+            text += "\n\n" + services.content.texts("notices.moved_from", old_when=old_when)
+    return Outgoing(text, keyboard)
+
+
+@renders(notify.ICS)
+async def render_ics(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | Expired | None:
+    appointment = await _appointment(session, due)
+    if appointment is None or appointment.status != CONFIRMED:
+        return None
+    if now >= appointment.starts_at:
+        return EXPIRED
+    texts, clinic = services.content.texts, services.content.clinic
+    data = consultation_ics(
+        uid=f"appointment-{appointment.id}@clinic-bot",
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        summary=texts("notices.ics_summary"),
+        description=texts("notices.ics_description"),
+        location=clinic.address,
+        now=now,
+    )
+    return Outgoing(texts("notices.ics_caption"), document=("consultation.ics", data))
+
+
+@renders(notify.DECLINED)
+async def render_declined(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None or appointment.status != AppointmentStatus.DECLINED:
+        return None
+    texts, zone = services.content.texts, services.zone
+    when = when_label(appointment.starts_at, zone)
+    if appointment.rescheduled_from_id is not None:
+        # A declined move: the time it would have replaced still stands, if it does.
+        kept = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
+        if kept is not None and kept.status == CONFIRMED and kept.starts_at > now:
+            text = texts(
+                "notices.move_declined", when=when, old_when=when_label(kept.starts_at, zone)
+            )
+            return Outgoing(text, InlineKeyboardMarkup([_change_buttons(services, kept)]))
+    return Outgoing(texts("notices.declined", when=when), _book_again(services))
+
+
+@renders(notify.CANCELLED_BY_CLINIC)
+async def render_cancelled_by_clinic(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | None:
+    appointment = await _appointment(session, due)
+    if appointment is None or appointment.cancelled_by != "staff":
+        return None
+    texts = services.content.texts
+    when = when_label(appointment.starts_at, services.zone)
+    reason = html.escape(appointment.cancel_reason or texts("staff.no_reason"))
+    text = texts("notices.cancelled_by_clinic", when=when, reason=reason)
+    return Outgoing(text, _book_again(services))
+
+
+def _book_again(services: Services) -> InlineKeyboardMarkup:
+    """The "Choose another time" button, for a patient whose time the clinic could not keep."""
+    label = services.content.texts("notices.choose_another")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{BOOK_WEEK}0")]])
+
+
+@renders(notify.REMINDER)
+async def render_reminder(
+    session: AsyncSession, services: Services, due: Due, now: datetime
+) -> Outgoing | Expired | None:
+    appointment = await _appointment(session, due)
+    if (
+        appointment is None
+        or appointment.status != CONFIRMED
+        or due.payload.get("starts_at") != appointment.starts_at.isoformat()
+    ):
+        return None
+    hours = int(due.payload.get("hours", 24))
+    if reminder_expired(appointment.starts_at, hours, now):
+        # After an outage, say: "in 2 hours" at 1 p.m. for a 10 a.m. visit helps nobody.
+        return EXPIRED
+    texts = services.content.texts
+    when = when_label(appointment.starts_at, services.zone)
+    text = (
+        texts("notices.reminder_day", when=when)
+        if hours >= 24
+        else texts("notices.reminder_hours", when=when, hours=str(hours))
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("notices.there"), callback_data=appointment_data(THERE, appointment.id)
+                )
+            ],
+            _change_buttons(services, appointment),
+        ]
+    )
+    return Outgoing(text, keyboard)

@@ -1,0 +1,81 @@
+"""The staff group: the actions on appointment cards, the group's own changes, and who
+may act there (access: also used by the staff commands and the triage alerts)."""
+
+from __future__ import annotations
+
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    MessageHandler,
+    filters,
+)
+
+from clinic.aftercare import Laser
+from handlers.callbacks import (
+    STAFF_CAME,
+    STAFF_CANCEL,
+    STAFF_CANCEL_REASON,
+    STAFF_CARD,
+    STAFF_CONFIRM,
+    STAFF_DECLINE,
+    STAFF_NO_SHOW,
+    STAFF_OPEN,
+    STAFF_TREATMENT,
+    STAFF_TREATMENT_DAY,
+    STAFF_TREATMENT_LASER,
+    pattern,
+)
+from handlers.context import ClinicApp
+from handlers.staff.access import (
+    actor,
+    audit_action,
+    in_staff_chat,
+    is_staff,
+    refuse,
+    staff_only,
+)
+from handlers.staff.cards import (
+    CANCEL_REASONS,
+    ask_cancel_reason,
+    attendance,
+    cancel,
+    card,
+    choose_day,
+    choose_laser,
+    decide,
+    open_card,
+    record_treatment,
+)
+from handlers.staff.group import group_moved, member_changed
+
+__all__ = ["actor", "audit_action", "in_staff_chat", "is_staff", "refuse", "staff_only"]
+
+
+def register(application: ClinicApp) -> None:
+    appointment_id = r"\d{1,18}"
+    lasers = "|".join(laser.value for laser in Laser)
+    application.add_handlers(
+        [
+            CallbackQueryHandler(decide, pattern=pattern(STAFF_CONFIRM, appointment_id)),
+            CallbackQueryHandler(decide, pattern=pattern(STAFF_DECLINE, appointment_id)),
+            CallbackQueryHandler(card, pattern=pattern(STAFF_CARD, appointment_id)),
+            CallbackQueryHandler(open_card, pattern=pattern(STAFF_OPEN, appointment_id)),
+            CallbackQueryHandler(attendance, pattern=pattern(STAFF_CAME, appointment_id)),
+            CallbackQueryHandler(attendance, pattern=pattern(STAFF_NO_SHOW, appointment_id)),
+            CallbackQueryHandler(ask_cancel_reason, pattern=pattern(STAFF_CANCEL, appointment_id)),
+            CallbackQueryHandler(
+                cancel,
+                pattern=pattern(STAFF_CANCEL_REASON, f"{appointment_id}:[1-{CANCEL_REASONS}]"),
+            ),
+            MessageHandler(filters.StatusUpdate.MIGRATE, group_moved),
+            ChatMemberHandler(member_changed, ChatMemberHandler.CHAT_MEMBER),
+            CallbackQueryHandler(choose_laser, pattern=pattern(STAFF_TREATMENT, appointment_id)),
+            CallbackQueryHandler(
+                choose_day, pattern=pattern(STAFF_TREATMENT_LASER, f"{appointment_id}:({lasers})")
+            ),
+            CallbackQueryHandler(
+                record_treatment,
+                pattern=pattern(STAFF_TREATMENT_DAY, f"{appointment_id}:({lasers}):[01]"),
+            ),
+        ]
+    )

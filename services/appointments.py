@@ -1,0 +1,361 @@
+"""Appointments after booking: cancelling (by the patient or the clinic), staff's
+decision on a request, attendance, recording a treatment, the patient's list.
+
+Each use case takes the session, plain values and `now`, changes the statuses
+(clinic.statuses), cancels the messages that no longer apply, queues those that follow
+(services.notify), and returns a result for the handler to render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinic.aftercare import Laser, local_date
+from clinic.appointments import attendance_open, treatment_completes
+from clinic.statuses import TREATABLE, AppointmentStatus, PlanStatus
+from db import aftercare, appointments, outbox
+from db.aftercare import PlanView
+from db.appointments import AppointmentView
+from db.patients import chat_of
+from services import notify
+from services.outbox import queue
+from services.staff import Actor, record
+
+__all__ = ["AppointmentView", "PlanView"]
+
+# The outbox kind of an aftercare invitation (rendered by handlers.nudges).
+AFTERCARE_INVITE = "aftercare_invite"
+
+
+@dataclass(frozen=True)
+class Done:
+    """The change was made; the appointment as it is now."""
+
+    appointment: AppointmentView
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    appointment: AppointmentView
+    # A withdrawn move: the confirmed time the patient keeps.
+    kept: AppointmentView | None = None
+
+
+@dataclass(frozen=True)
+class Already:
+    """Someone else acted first (or the status no longer allows it): the card as it is."""
+
+    appointment: AppointmentView
+
+
+@dataclass(frozen=True)
+class NotYet:
+    """Came or no-show before the consultation's time."""
+
+    appointment: AppointmentView
+
+
+@dataclass(frozen=True)
+class Gone:
+    """No such appointment (a forged button, or the patient had their data deleted)."""
+
+
+GONE = Gone()
+
+CancelledBy = Literal["patient", "staff"]
+
+
+async def find(session: AsyncSession, *, appointment_id: int) -> AppointmentView | None:
+    return await appointments.find(session, appointment_id=appointment_id)
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    appointment: AppointmentView,
+    by: CancelledBy,
+    reason: str | None,
+    now: datetime,
+    staff_chat_id: int | None,
+) -> Cancelled:
+    """Cancels an active appointment: its pending messages go in the same transaction,
+    and the other side is told (the staff group when the patient cancels, the patient
+    when the clinic does).
+
+    Cancelling a pending move withdraws it: the confirmed time stays (`kept`).
+    Cancelling the confirmed time leaves a pending move as a request of its own.
+    """
+    kept = await appointments.replaced_by_move(session, appointment=appointment)
+    cancelled = await appointments.change_status(
+        session,
+        appointment_id=appointment.id,
+        status=AppointmentStatus.CANCELLED,
+        now=now,
+        cancelled_by=by,
+        cancel_reason=reason,
+    )
+    await outbox.cancel_pending(session, appointment_id=appointment.id)
+    if by == "patient":
+        notify.to_staff(
+            session,
+            kind=notify.STAFF_CANCELLED,
+            appointment_id=cancelled.id,
+            staff_chat_id=staff_chat_id,
+            now=now,
+        )
+    elif cancelled.patient_id is not None:
+        await notify.to_patient(
+            session, kind=notify.CANCELLED_BY_CLINIC, appointment=cancelled, now=now
+        )
+    return Cancelled(cancelled, kept)
+
+
+# -- the patient's side -------------------------------------------------------------------
+
+
+async def own_upcoming(
+    session: AsyncSession, *, patient_id: int | None, appointment_id: int, now: datetime
+) -> AppointmentView | None:
+    """The patient's own active appointment still ahead; None for anyone else's."""
+    if patient_id is None:
+        return None  # not a patient's private chat
+    appointment = await appointments.find_own(
+        session, appointment_id=appointment_id, patient_id=patient_id
+    )
+    if appointment is None or not appointment.active or appointment.starts_at <= now:
+        return None
+    return appointment
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """One line of the patient's list."""
+
+    appointment: AppointmentView
+    # A pending move: the confirmed time it would replace.
+    moving_from: AppointmentView | None
+    # A confirmed time that a pending move would replace.
+    being_moved: bool
+
+
+async def upcoming(session: AsyncSession, *, patient_id: int, now: datetime) -> list[Upcoming]:
+    """The patient's active appointments ahead, each with where its move stands."""
+    found = await appointments.upcoming_for_patient(session, patient_id=patient_id, now=now)
+    by_id = {appointment.id: appointment for appointment in found}
+    return [
+        Upcoming(
+            appointment,
+            moving_from=appointments.pending_move(
+                appointment, by_id.get(appointment.rescheduled_from_id or 0)
+            ),
+            being_moved=any(
+                appointments.pending_move(other, appointment) is not None for other in found
+            ),
+        )
+        for appointment in found
+    ]
+
+
+async def cancel_by_patient(
+    session: AsyncSession,
+    *,
+    patient_id: int | None,
+    appointment_id: int,
+    reason: str | None,
+    now: datetime,
+    staff_chat_id: int | None,
+) -> Cancelled | Gone:
+    """The patient cancels their own appointment ahead (a reason is optional)."""
+    appointment = await own_upcoming(
+        session, patient_id=patient_id, appointment_id=appointment_id, now=now
+    )
+    if appointment is None:
+        return GONE
+    return await cancel(
+        session,
+        appointment=appointment,
+        by="patient",
+        reason=reason,
+        now=now,
+        staff_chat_id=staff_chat_id,
+    )
+
+
+async def will_attend(
+    session: AsyncSession, *, patient_id: int | None, appointment_id: int, now: datetime
+) -> Done | Gone:
+    """ "I'll be there" from a reminder, on the patient's own confirmed time ahead."""
+    appointment = await own_upcoming(
+        session, patient_id=patient_id, appointment_id=appointment_id, now=now
+    )
+    if appointment is None or appointment.status != AppointmentStatus.CONFIRMED:
+        return GONE
+    await appointments.confirm_attendance(session, appointment_id=appointment.id, now=now)
+    return Done(appointment)
+
+
+# -- the staff's side ---------------------------------------------------------------------
+
+
+async def _in(
+    session: AsyncSession, appointment_id: int, statuses: frozenset[AppointmentStatus]
+) -> AppointmentView | Already | Gone:
+    appointment = await appointments.find(session, appointment_id=appointment_id)
+    if appointment is None:
+        return GONE
+    if appointment.status not in statuses:
+        return Already(appointment)
+    return appointment
+
+
+async def cancel_by_staff(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    appointment_id: int,
+    reason_number: int,
+    reason: str,
+    now: datetime,
+) -> Cancelled | Already | Gone:
+    """The clinic cancels a confirmed time with a reason; the patient reads it."""
+    found = await _in(session, appointment_id, frozenset({AppointmentStatus.CONFIRMED}))
+    if isinstance(found, Already | Gone):
+        return found
+    cancelled = await cancel(
+        session, appointment=found, by="staff", reason=reason, now=now, staff_chat_id=None
+    )
+    await record(
+        session,
+        actor,
+        "appointment.cancel",
+        found.id,
+        now=now,
+        detail=f"reason {reason_number}",
+    )
+    return cancelled
+
+
+async def decide(
+    session: AsyncSession, actor: Actor, *, appointment_id: int, confirm: bool, now: datetime
+) -> Done | Already | Gone:
+    """Confirms or declines a request, and tells the patient.
+
+    Confirming a move replaces the confirmed time only now, in this transaction: that
+    time is cancelled with its reminders. Declined, the move leaves it as it was.
+    """
+    found = await _in(session, appointment_id, frozenset({AppointmentStatus.REQUESTED}))
+    if isinstance(found, Already | Gone):
+        return found
+    decided = await appointments.change_status(
+        session,
+        appointment_id=found.id,
+        status=AppointmentStatus.CONFIRMED if confirm else AppointmentStatus.DECLINED,
+        now=now,
+        decided_by=actor.name[:128],
+    )
+    action = "appointment.confirm" if confirm else "appointment.decline"
+    await record(session, actor, action, found.id, now=now)
+    if confirm:
+        replaced = await appointments.finish_move(session, appointment=decided, now=now)
+        if replaced is not None:
+            await outbox.cancel_pending(session, appointment_id=replaced.id)
+        await notify.after_confirmation(session, appointment=decided, now=now)
+    else:
+        await notify.to_patient(session, kind=notify.DECLINED, appointment=decided, now=now)
+    return Done(decided)
+
+
+async def mark_attendance(
+    session: AsyncSession, actor: Actor, *, appointment_id: int, came: bool, now: datetime
+) -> Done | NotYet | Already | Gone:
+    """Came (completed) or no-show, once the consultation has started."""
+    found = await _in(session, appointment_id, frozenset({AppointmentStatus.CONFIRMED}))
+    if isinstance(found, Already | Gone):
+        return found
+    if not attendance_open(found.status, starts_at=found.starts_at, now=now):
+        return NotYet(found)
+    status = AppointmentStatus.COMPLETED if came else AppointmentStatus.NO_SHOW
+    marked = await appointments.change_status(
+        session, appointment_id=found.id, status=status, now=now
+    )
+    # Reminders are behind by now; anything left for this appointment is moot.
+    await outbox.cancel_pending(session, appointment_id=found.id)
+    await record(session, actor, f"appointment.{status}", found.id, now=now)
+    return Done(marked)
+
+
+async def treatable(
+    session: AsyncSession, *, appointment_id: int
+) -> AppointmentView | Already | Gone:
+    """The appointment if a treatment can be recorded on it."""
+    found = await _in(session, appointment_id, TREATABLE)
+    if isinstance(found, AppointmentView) and found.patient_id is None:
+        return Already(found)
+    return found
+
+
+async def confirmed(
+    session: AsyncSession, *, appointment_id: int
+) -> AppointmentView | Already | Gone:
+    """The appointment if it is confirmed (to cancel it, say)."""
+    return await _in(session, appointment_id, frozenset({AppointmentStatus.CONFIRMED}))
+
+
+async def record_treatment(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    appointment_id: int,
+    laser: Laser,
+    days_ago: int,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Done | Already | Gone:
+    """Records the treatment (today or `days_ago` days before, in the clinic's zone),
+    invites the patient to daily aftercare messages, and completes the appointment if
+    its time has come."""
+    found = await treatable(session, appointment_id=appointment_id)
+    if isinstance(found, Already | Gone):
+        return found
+    assert found.patient_id is not None  # treatable checked
+    treated_on = local_date(now, zone) - timedelta(days=days_ago)
+    recorded = await aftercare.of_appointment(session, appointment_id=found.id)
+    if (
+        recorded is not None
+        and (recorded.laser, recorded.treated_on) == (laser, treated_on)
+        and recorded.status in (PlanStatus.INVITED, PlanStatus.ACTIVE)
+    ):
+        # A double tap, or a colleague on the same card: one invitation is enough.
+        return Already(found)
+    plan = await aftercare.invite(
+        session,
+        patient_id=found.patient_id,
+        laser=laser,
+        treated_on=treated_on,
+        recorded_by=actor.name[:128],
+        appointment_id=found.id,
+        now=now,
+    )
+    queue(
+        session,
+        kind=AFTERCARE_INVITE,
+        chat_id=await chat_of(session, patient_id=found.patient_id),
+        due_at=now,
+        now=now,
+        patient_id=plan.patient_id,
+        plan_id=plan.id,
+    )
+    detail = f"{laser.value} {treated_on.isoformat()}"
+    await record(session, actor, "appointment.treatment", found.id, now=now, detail=detail)
+    appointment = found
+    if treatment_completes(found.status, starts_at=found.starts_at, now=now):
+        # A treatment recorded after the consultation's time says the patient came.
+        appointment = await appointments.change_status(
+            session, appointment_id=found.id, status=AppointmentStatus.COMPLETED, now=now
+        )
+    return Done(appointment)
