@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 
 from telegram import Bot, ChatMember
-from telegram.error import ChatMigrated, TelegramError
+from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TelegramError
 
 from handlers.context import ClinicContext
 from services.context import Services
@@ -45,7 +45,12 @@ async def fetch_admins(bot: Bot, services: Services) -> bool:
         return False
     except TelegramError as exc:
         if not roster.failing:  # logged once until a fetch works again
-            log.error(
+            # A 429 or a network error passes; a refusal (the bot left the group) needs
+            # someone to act.
+            # (python-telegram-bot's BadRequest is a NetworkError too: it does not pass.)
+            passing = isinstance(exc, RetryAfter | NetworkError) and not isinstance(exc, BadRequest)
+            log.log(
+                logging.WARNING if passing else logging.ERROR,
                 "could not fetch the staff group's administrators chat_id=%s error=%s; "
                 "the last list known (at start: STAFF_USER_IDS only) is used meanwhile",
                 chat_id,
