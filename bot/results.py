@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import outbox, patients
+from db import outbox
 from db.messages import Direction, LogEntry, add_to_log
 from db.outbox import Retry
 from handlers.context import Services
 from handlers.outgoing import SETTLERS
 from handlers.staff import follow_move
+from services.patients import stop_unreachable
 
 if TYPE_CHECKING:
     from bot.sender import Delivery
@@ -194,7 +195,7 @@ class Recorder:
         )
         for delivery in batch.unreachable:
             if delivery.patient_id is not None:
-                await patients.stop_unreachable(session, patient_id=delivery.patient_id, now=now)
+                await stop_unreachable(session, patient_id=delivery.patient_id, now=now)
                 log.info("patient unreachable, their messages stop id=%s", delivery.row_id)
             else:
                 log.error(

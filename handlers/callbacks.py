@@ -37,6 +37,9 @@ STAFF_CANCEL_REASON = "staff:cr:"  # + appointment id + ":" + reason number (1..
 STAFF_ON_IT = "staff:onit:"  # + patient id: "I'm on it" on a warning-sign alert
 FORGET_YES = "pv:forget"  # /forget confirmed
 FORGET_NO = "pv:keep"
+# A patient back after blocking the bot: turn the paused messages on again, or not.
+WELCOME_RESUME = "back:yes"
+WELCOME_KEEP_OFF = "back:no"
 # Aftercare set-up, in the flow (the flow state holds the choices so far).
 AC_LASER = "ac:l:"  # + laser
 AC_DAY = "ac:d:"  # + days ago (0 today, 1 yesterday)
