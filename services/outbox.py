@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import outbox
 
+# A queued row as its renderer reads it (handlers render it without importing db/).
+from db.outbox import Due as Due
+
 _WAKE = "clinic.wake_dispatcher"
 
 
