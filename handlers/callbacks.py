@@ -35,6 +35,7 @@ STAFF_NO_SHOW = "staff:ns:"  # + appointment id
 STAFF_CANCEL = "staff:cx:"  # + appointment id: cancel, which reason?
 STAFF_CANCEL_REASON = "staff:cr:"  # + appointment id + ":" + reason number (1..)
 STAFF_ON_IT = "staff:onit:"  # + patient id: "I'm on it" on a warning-sign alert
+TRIAGE_SIGN = "tr:s:"  # + sign key: a sign tapped on the problem screen
 FORGET_YES = "pv:forget"  # /forget confirmed
 FORGET_NO = "pv:keep"
 # A patient back after blocking the bot: turn the paused messages on again, or not.
@@ -91,3 +92,21 @@ def parse_day(data: str) -> date | None:
 def trailing_id(data: str) -> int:
     """The appointment id at the end of `prefix<id>` (patterns guarantee the digits)."""
     return int(data.rsplit(":", 1)[1])
+
+
+def triage_sign_data(key: str) -> str:
+    return TRIAGE_SIGN + key
+
+
+def parse_triage_sign(data: str) -> str:
+    """The sign key of a tapped sign (its pattern guarantees the shape)."""
+    return data.removeprefix(TRIAGE_SIGN)
+
+
+def on_it_data(patient_id: int) -> str:
+    return f"{STAFF_ON_IT}{patient_id}"
+
+
+def parse_on_it(data: str) -> int:
+    """The patient id of an "I'm on it" press (its pattern guarantees the digits)."""
+    return int(data.removeprefix(STAFF_ON_IT))
