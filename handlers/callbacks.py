@@ -42,6 +42,7 @@ FORGET_NO = "pv:keep"
 # A patient back after blocking the bot: turn the paused messages on again, or not.
 WELCOME_RESUME = "back:yes"
 WELCOME_KEEP_OFF = "back:no"
+FAQ_TOPIC = "faq:"  # + topic key (the FAQ list itself is the menu's "faq")
 # The pre-screen (candidacy questionnaire).
 PS_AGREE = "ps:agree"  # consent given
 PS_DECLINE = "ps:decline"
@@ -153,3 +154,12 @@ def parse_question_button(data: str) -> QuestionButton | None:
             run_id, position, *choice = (int(n) for n in numbers)
             return QuestionButton(run_id, position, choice[0] if choice else None)
     return None
+
+
+def faq_topic_data(key: str) -> str:
+    return FAQ_TOPIC + key
+
+
+def parse_faq_topic(data: str) -> str:
+    """The topic key of an FAQ button (its pattern guarantees the shape)."""
+    return data.removeprefix(FAQ_TOPIC)

@@ -16,8 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 from clinic.statuses import PlanStatus
 from clinic.when import when_label
 
-# The plan's part of resuming is helper C's aftercare service once it lands; until then
-# it stays as it was (db.aftercare and handlers.nudges), the one db import left here.
+# Only for the plan's part of resuming (_resume_plan), until the aftercare service has it.
 from db import aftercare
 from handlers.callbacks import WELCOME_KEEP_OFF, WELCOME_RESUME, pattern
 from handlers.context import ClinicContext
@@ -68,9 +67,19 @@ async def resume(update: Update, context: ClinicContext) -> None:
     if not paused:
         await show(update, context, context.text("welcome_back.nothing"), back_to_menu(context))
         return
-    plan = None
-    if paused.plan is not None:
-        plan = await aftercare.resume(session, plan_id=paused.plan.id)
+    await _resume_plan(context, paused)
+    await patients.resume_reminders(session, appointments=paused.appointments, now=now)
+    log.info("resumed patient_id=%s", patient_id)
+    await show(update, context, context.text("welcome_back.resumed"), back_to_menu(context))
+
+
+async def _resume_plan(context: ClinicContext, paused: patients.Paused) -> None:
+    """The paused plan goes on from its next day still ahead, or completes if none is.
+    Helper C's aftercare service takes this over (the last db import here)."""
+    if paused.plan is None:
+        return
+    session, now = context.session, context.scope.now
+    plan = await aftercare.resume(session, plan_id=paused.plan.id)
     if (
         plan is not None
         and await queue_next(session, context.services, plan, now, plan.last_nudge_day) is None
@@ -78,9 +87,6 @@ async def resume(update: Update, context: ClinicContext) -> None:
         await aftercare.end(
             session, plan_id=plan.id, status=PlanStatus.COMPLETED, reason=None, now=now
         )
-    await patients.resume_reminders(session, appointments=paused.appointments, now=now)
-    log.info("resumed patient_id=%s", patient_id)
-    await show(update, context, context.text("welcome_back.resumed"), back_to_menu(context))
 
 
 async def keep_off(update: Update, context: ClinicContext) -> None:
