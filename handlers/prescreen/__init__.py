@@ -24,8 +24,12 @@ from handlers.callbacks import (
 )
 from handlers.context import ClinicContext
 from handlers.navigation import CANDIDACY
+from handlers.prescreen.state import CONSENT, FLOW, QUESTION, RESULT, RESUME
 from handlers.prescreen.steps import agree, answer, back, decline, pause, restart, resume, start
 from handlers.replies import PRESCREEN_STEP, health_step
+
+# The flow's name and steps, as other modules (and the fuzz test) read them.
+__all__ = ["CONSENT", "FLOW", "QUESTION", "RESULT", "RESUME", "register"]
 
 PRIVATE = filters.ChatType.PRIVATE
 
