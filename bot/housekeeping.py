@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from db.retention import BATCH, plan
-from handlers.closures import warn_if_running_out
 from handlers.context import ClinicContext
+from services.closures import warn_if_running_out
 from services.context import Services
 
 log = logging.getLogger(__name__)
@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 async def housekeeping(context: ClinicContext) -> None:
     """Deletes what is older than its *_RETENTION_DAYS setting (db.retention), each
     kind in short transactions of at most BATCH rows; warns the staff group once when
-    the clinic's closed dates are about to run out (handlers.closures)."""
+    the clinic's closed dates are about to run out (services.closures)."""
     services: Services = context.bot_data["services"]
     now = services.clock()
     deleted = {}

@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic.conversation import Direction, LogEntry
-from db import outbox, patients
+from db import outbox
 from db.messages import add_to_log
 from db.outbox import Retry
 from handlers.outgoing import SETTLERS
 from services import staff
 from services.context import Services
+from services.patients import stop_unreachable
 
 if TYPE_CHECKING:
     from bot.sender import Delivery
@@ -195,7 +196,7 @@ class Recorder:
         )
         for delivery in batch.unreachable:
             if delivery.patient_id is not None:
-                await patients.stop_unreachable(session, patient_id=delivery.patient_id, now=now)
+                await stop_unreachable(session, patient_id=delivery.patient_id, now=now)
                 log.info("patient unreachable, their messages stop id=%s", delivery.row_id)
             else:
                 log.error(

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import aftercare, outbox
 from db.dialect import upsert_insert
 from db.models import Appointment, Patient
 
@@ -51,36 +50,20 @@ async def upsert_patient(
     return int((await session.execute(statement)).scalar_one())
 
 
-async def set_reachable(
-    session: AsyncSession, *, telegram_id: int, reachable: bool, now: datetime
-) -> int | None:
-    """Records that the patient blocked the bot, or came back; returns their id if they
-    came back after the bot had found them unreachable."""
+async def reachability(session: AsyncSession, *, telegram_id: int) -> tuple[int, bool] | None:
+    """The patient with this Telegram id and whether the bot can reach them; None: unknown."""
     row = (
         await session.execute(
             select(Patient.id, Patient.reachable).where(Patient.telegram_id == telegram_id)
         )
     ).first()
-    if row is None:
-        return None
-    if not reachable:
-        await stop_unreachable(session, patient_id=row.id, now=now)
-        return None
-    if row.reachable:
-        return None
-    await session.execute(update(Patient).where(Patient.id == row.id).values(reachable=True))
-    return int(row.id)
+    return None if row is None else (int(row.id), bool(row.reachable))
 
 
-async def stop_unreachable(session: AsyncSession, *, patient_id: int, now: datetime) -> None:
-    """The patient blocked the bot: nothing more goes out to them, and aftercare stops.
-
-    Coming back does not restart the plan: the patient chooses that again.
-    """
-    await session.execute(update(Patient).where(Patient.id == patient_id).values(reachable=False))
-    await aftercare.end_for_patient(session, patient_id=patient_id, reason="unreachable", now=now)
-    # Only what goes to their own chat: an alert about them still reaches staff.
-    await outbox.cancel_pending(session, patient_id=patient_id, private_only=True)
+async def mark_reachable(session: AsyncSession, *, patient_id: int, reachable: bool) -> None:
+    await session.execute(
+        update(Patient).where(Patient.id == patient_id).values(reachable=reachable)
+    )
 
 
 async def saved_phone(session: AsyncSession, *, patient_id: int) -> str | None:

@@ -12,6 +12,7 @@ from handlers import (
     aftercare,
     agenda,
     booking,
+    closures,  # noqa: F401  (only a renderer: imported to register it)
     fallback,
     info,
     menu,

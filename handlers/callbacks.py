@@ -38,8 +38,21 @@ STAFF_NO_SHOW = "staff:ns:"  # + appointment id
 STAFF_CANCEL = "staff:cx:"  # + appointment id: cancel, which reason?
 STAFF_CANCEL_REASON = "staff:cr:"  # + appointment id + ":" + reason number (1..)
 STAFF_ON_IT = "staff:onit:"  # + patient id: "I'm on it" on a warning-sign alert
+TRIAGE_SIGN = "tr:s:"  # + sign key: a sign tapped on the problem screen
 FORGET_YES = "pv:forget"  # /forget confirmed
 FORGET_NO = "pv:keep"
+# A patient back after blocking the bot: turn the paused messages on again, or not.
+WELCOME_RESUME = "back:yes"
+WELCOME_KEEP_OFF = "back:no"
+FAQ_TOPIC = "faq:"  # + topic key (the FAQ list itself is the menu's "faq")
+# The pre-screen (candidacy questionnaire).
+PS_AGREE = "ps:agree"  # consent given
+PS_DECLINE = "ps:decline"
+PS_CONTINUE = "ps:continue"  # resume the unfinished run
+PS_RESTART = "ps:restart"
+PS_PAUSE = "ps:pause"
+PS_ANSWER = "ps:a:"  # + run id + ":" + question number + ":" + answer number
+PS_BACK = "ps:b:"  # + run id + ":" + question number
 # Aftercare set-up, in the flow (the flow state holds the choices so far).
 AC_LASER = "ac:l:"  # + laser
 AC_DAY = "ac:d:"  # + days ago (0 today, 1 yesterday)
@@ -230,3 +243,64 @@ def parse_treatment_day(data: str) -> tuple[int, Laser, int]:
 def staff_card_id(data: str) -> int:
     """The appointment id of any staff card button (`staff:<action>:<id>[:...]`)."""
     return int(data.removeprefix(STAFF).split(":")[1])
+
+
+def triage_sign_data(key: str) -> str:
+    return TRIAGE_SIGN + key
+
+
+def parse_triage_sign(data: str) -> str:
+    """The sign key of a tapped sign (its pattern guarantees the shape)."""
+    return data.removeprefix(TRIAGE_SIGN)
+
+
+def on_it_data(patient_id: int) -> str:
+    return f"{STAFF_ON_IT}{patient_id}"
+
+
+def parse_on_it(data: str) -> int:
+    """The patient id of an "I'm on it" press (its pattern guarantees the digits)."""
+    return int(data.removeprefix(STAFF_ON_IT))
+
+
+@dataclass(frozen=True)
+class QuestionButton:
+    """A button on a pre-screen question: the run and question it was shown for, and
+    the answer it gives (None for Back)."""
+
+    run_id: int
+    position: int
+    choice: int | None = None
+
+
+PS_ANSWER_PATTERN = pattern(PS_ANSWER, r"\d{1,18}:\d{1,3}:\d")
+PS_BACK_PATTERN = pattern(PS_BACK, r"\d{1,18}:\d{1,3}")
+
+
+def prescreen_answer_data(run_id: int, position: int, choice: int) -> str:
+    return f"{PS_ANSWER}{run_id}:{position}:{choice}"
+
+
+def prescreen_back_data(run_id: int, position: int) -> str:
+    return f"{PS_BACK}{run_id}:{position}"
+
+
+def parse_question_button(data: str) -> QuestionButton | None:
+    """The run, question and answer a pre-screen button names; None if it names none."""
+    for prefix, parts in ((PS_ANSWER, 3), (PS_BACK, 2)):
+        if data.startswith(prefix):
+            numbers = data.removeprefix(prefix).split(":")
+            if len(numbers) != parts or not all(n.isdigit() for n in numbers):
+                return None
+            run_id, position, *choice = (int(n) for n in numbers)
+            return QuestionButton(run_id, position, choice[0] if choice else None)
+    return None
+
+
+def faq_topic_data(key: str) -> str:
+    return FAQ_TOPIC + key
+
+
+def parse_faq_topic(data: str) -> str:
+    """The topic key of an FAQ button (its pattern guarantees the shape)."""
+    return data.removeprefix(FAQ_TOPIC)

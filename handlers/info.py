@@ -5,18 +5,18 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
+from handlers.callbacks import FAQ_TOPIC, faq_topic_data, parse_faq_topic, pattern
 from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import ABOUT, back_to_menu_button, reshows
 from handlers.replies import answer_button, send, show
 
 FLOW = "faq"
 LIST = "list"
-TOPIC_PREFIX = "faq:"
 
 
 def _list_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(topic.button, callback_data=TOPIC_PREFIX + topic.key)]
+        [InlineKeyboardButton(topic.button, callback_data=faq_topic_data(topic.key))]
         for topic in context.content.faq.topics
     ]
     rows.append([back_to_menu_button(context)])
@@ -46,7 +46,7 @@ async def topic(update: Update, context: ClinicContext) -> None:
     """Shows one FAQ answer with Back and Menu buttons."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    key = query.data.removeprefix(TOPIC_PREFIX)
+    key = parse_faq_topic(query.data)
     if context.content.faq.topic(key) is None:
         # A topic the clinic has since removed from faq.toml.
         await answer_button(update, context, context.text("fallback.old_button"))
@@ -64,6 +64,6 @@ def register(application: ClinicApp) -> None:
     application.add_handlers(
         [
             CallbackQueryHandler(topics, pattern=f"^{ABOUT}$"),
-            CallbackQueryHandler(topic, pattern=f"^{TOPIC_PREFIX}[a-z0-9_]+$"),
+            CallbackQueryHandler(topic, pattern=pattern(FAQ_TOPIC, "[a-z0-9_]+")),
         ]
     )

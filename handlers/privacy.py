@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 
@@ -11,32 +10,32 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from clinic.when import when_label
-from db import privacy
-from db.outbox import Due
 from handlers.callbacks import FORGET_NO, FORGET_YES, pattern
 from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import back_to_menu
-from handlers.notices import renders, send_after_commit
+from handlers.notices import renders
 from handlers.outgoing import Outgoing
 from handlers.replies import answer_button, send, send_document, show
+from services import privacy
 from services.context import Services
+from services.outbox import Due
+from services.privacy import STAFF_FORGOTTEN
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
-STAFF_FORGOTTEN = "staff_forgotten"
 
 
 async def my_data(update: Update, context: ClinicContext) -> None:
     """Everything stored about the patient, as a JSON document."""
     patient_id = context.scope.patient_id
     assert patient_id is not None
-    document = {
-        "clinic": context.content.clinic.name,
-        "exported_at": context.scope.now.isoformat(),
-        **await privacy.everything(context.session, patient_id=patient_id),
-    }
-    data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    data = await privacy.export(
+        context.session,
+        patient_id=patient_id,
+        clinic_name=context.content.clinic.name,
+        now=context.scope.now,
+    )
     await send_document(
         update, context, "my-data.json", data, context.text("privacy.mydata_caption")
     )
@@ -65,17 +64,17 @@ async def forget(update: Update, context: ClinicContext) -> None:
         await answer_button(update, context)
         return
     patient_id = scope.patient_id
-    cancelled = await privacy.forget(scope.session, patient_id=patient_id, now=scope.now)
-    staff_chat_id = context.services.staff_chat_id
-    if staff_chat_id is not None:
-        for appointment in cancelled:
-            payload = {"starts_at": appointment.starts_at.isoformat()}
-            send_after_commit(context, STAFF_FORGOTTEN, staff_chat_id, payload=payload)
+    forgotten = await privacy.forget(
+        scope.session,
+        patient_id=patient_id,
+        staff_chat_id=context.services.staff_chat_id,
+        now=scope.now,
+    )
     # Nothing of this update may be written back for the patient: no flow, no log.
     scope.patient_id = None
     scope.log.clear()
     await show(update, context, context.text("privacy.forgotten"))
-    log.info("patient data deleted patient_id=%s cancelled=%s", patient_id, len(cancelled))
+    log.info("patient data deleted patient_id=%s cancelled=%s", patient_id, forgotten.cancelled)
 
 
 @renders(STAFF_FORGOTTEN)

@@ -7,9 +7,9 @@ import logging
 from telegram import ChatMember, Update
 from telegram.ext import ChatMemberHandler
 
-from db.patients import set_reachable
 from handlers import welcome_back
 from handlers.context import ClinicApp, ClinicContext
+from services import patients
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ async def membership_changed(update: Update, context: ClinicContext) -> None:
             context.services.staff.stale = True
         return
     reachable = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
-    came_back = await set_reachable(
+    came_back = await patients.membership_changed(
         context.session, telegram_id=change.chat.id, reachable=reachable, now=context.scope.now
     )
     log.info("patient reachable=%s chat_id=%s", reachable, change.chat.id)

@@ -26,23 +26,27 @@ from clinic.phone import display_phone
 from clinic.schedule import is_open
 from clinic.triage import Finding, read_signs
 from clinic.when import day_label
-from db import aftercare, outbox, patients
-from db.outbox import Due
 from handlers import staff
-from handlers.callbacks import STAFF_ON_IT, pattern
+from handlers.callbacks import (
+    STAFF_ON_IT,
+    TRIAGE_SIGN,
+    on_it_data,
+    parse_on_it,
+    parse_triage_sign,
+    pattern,
+    triage_sign_data,
+)
 from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import CONTACT, PROBLEM, back_to_menu_button
-from handlers.notices import renders, send_after_commit
+from handlers.notices import renders
 from handlers.outgoing import Outgoing, Settle, settles
 from handlers.replies import WARNING_SIGN_STEP, answer_button, health_step, send, show
+from services import triage
 from services.context import Services
+from services.outbox import Due
+from services.triage import ALERT, HEARD, ON_IT
 
 log = logging.getLogger(__name__)
-
-SIGN = "tr:s:"  # + sign key: a sign tapped on the problem screen
-ALERT = "triage_alert"
-HEARD = "alert_heard"  # to the patient: the staff group has the alert
-ON_IT = "alert_on_it"  # to the patient: who is calling back
 
 
 def _call_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
@@ -57,7 +61,7 @@ def _call_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
 async def problem(update: Update, context: ClinicContext) -> None:
     """The warning signs as buttons, with the clinic's phone one tap away."""
     rows = [
-        [InlineKeyboardButton(sign.button, callback_data=f"{SIGN}{sign.key}")]
+        [InlineKeyboardButton(sign.button, callback_data=triage_sign_data(sign.key))]
         for sign in context.content.aftercare.signs
     ]
     rows.append([InlineKeyboardButton(context.text("triage.contact"), callback_data=CONTACT)])
@@ -69,7 +73,7 @@ async def problem(update: Update, context: ClinicContext) -> None:
 async def sign_tapped(update: Update, context: ClinicContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    key = query.data.removeprefix(SIGN)
+    key = parse_triage_sign(query.data)
     if context.content.aftercare.sign(key) is None:  # a sign the clinic has since removed
         await answer_button(update, context, context.text("fallback.old_button"))
         await problem(update, context)
@@ -107,25 +111,17 @@ async def _report(update: Update, context: ClinicContext, findings: Sequence[Fin
     health_step(context, WARNING_SIGN_STEP)
     patient_id = context.scope.patient_id
     assert patient_id is not None
-    staff_chat_id = context.services.staff_chat_id
-    treated = await aftercare.newest(context.session, patient_id=patient_id) is not None
-    alerted = treated and staff_chat_id is not None
-    if alerted:
-        assert staff_chat_id is not None
-        send_after_commit(
-            context,
-            ALERT,
-            staff_chat_id,
-            patient_id=patient_id,
-            payload={
-                "signs": [finding.sign for finding in findings],
-                "words": [word for finding in findings for word in finding.words],
-            },
-        )
+    reported = await triage.report(
+        context.session,
+        patient_id=patient_id,
+        findings=findings,
+        staff_chat_id=context.services.staff_chat_id,
+        now=context.scope.now,
+    )
     log.info(
         "warning sign reported signs=%s alerted=%s",
         ",".join(finding.sign for finding in findings),
-        alerted,
+        reported.alerted,
     )
     await answer_sign(update, context)
 
@@ -140,7 +136,7 @@ def alert_extras(
             [
                 InlineKeyboardButton(
                     services.content.texts("triage.on_it_button"),
-                    callback_data=f"{STAFF_ON_IT}{patient_id}",
+                    callback_data=on_it_data(patient_id),
                 )
             ]
         ]
@@ -152,13 +148,7 @@ def alert_extras(
 async def alerts_delivered(
     session: AsyncSession, services: Services, items: Sequence[tuple[int, int]], now: datetime
 ) -> None:
-    await outbox.enqueue_many(
-        session,
-        rows=[
-            {"kind": HEARD, "chat_id": chat_id, "patient_id": patient_id, "due_at": now, "now": now}
-            for patient_id, chat_id in items
-        ],
-    )
+    await triage.heard(session, delivered=items, now=now)
 
 
 @renders(HEARD)
@@ -188,14 +178,13 @@ async def on_it(update: Update, context: ClinicContext) -> None:
     if not staff.is_staff(update, context):
         await staff.refuse(update, context)
         return
-    patient_id = int(query.data.removeprefix(STAFF_ON_IT))
-    chat_id = await patients.find_chat(context.session, patient_id=patient_id)
-    if chat_id is None:  # their data was deleted since
+    patient_id = parse_on_it(query.data)
+    taken = await triage.take(
+        context.session, patient_id=patient_id, staff=user.first_name, now=context.scope.now
+    )
+    if not taken:  # their data was deleted since
         await answer_button(update, context, context.text("staff.already"))
         return
-    send_after_commit(
-        context, ON_IT, chat_id, patient_id=patient_id, payload={"staff": user.first_name}
-    )
     await staff.audit_action(update, context, "alert.taken", patient_id)
     log.info("warning sign taken by staff patient_id=%s", patient_id)
     alert = query.message
@@ -215,8 +204,8 @@ async def render_alert(
     if patient_id is None:
         return None
     texts, content = services.content.texts, services.content.aftercare
-    person = await patients.contact(session, patient_id=patient_id)
-    plan = await aftercare.newest(session, patient_id=patient_id)
+    view = await triage.alert_view(session, patient_id=patient_id)
+    person, plan = view.contact, view.plan
     labels = [sign.button if (sign := content.sign(key)) else key for key in due.payload["signs"]]
     treatment = "—"
     if plan is not None:
@@ -244,7 +233,7 @@ def register(application: ClinicApp) -> None:
     application.add_handlers(
         [
             CallbackQueryHandler(problem, pattern=f"^{PROBLEM}$"),
-            CallbackQueryHandler(sign_tapped, pattern=pattern(SIGN, "[a-z0-9_]{1,32}")),
+            CallbackQueryHandler(sign_tapped, pattern=pattern(TRIAGE_SIGN, "[a-z0-9_]{1,32}")),
             CallbackQueryHandler(on_it, pattern=pattern(STAFF_ON_IT, "[0-9]{1,18}")),
         ]
     )

@@ -16,6 +16,8 @@ from db.outbox import Due
 
 __all__ = ["Due", "due_now_queued", "queue"]
 
+# A queued row as its renderer reads it (handlers render it without importing db/).
+
 _WAKE = "clinic.wake_dispatcher"
 
 

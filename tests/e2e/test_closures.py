@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from bot.housekeeping import housekeeping
 from bot.playground.botapi import StandIn
 from clinic.content import load_content
-from handlers.closures import warning_due
+from services.closures import warning_due
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import STAFF
 

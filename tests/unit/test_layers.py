@@ -16,18 +16,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("bot", "handlers", "services", "clinic", "db")
 
-# Handler modules that still reach db/ directly, while their logic moves into services/.
-# This list must shrink to empty: a module leaves it as soon as it imports no db (the
-# test below fails while a listed module no longer needs to be here), and none joins.
-STILL_TO_MOVE = {
-    "handlers/closures.py",
-    "handlers/prescreen.py",
-    "handlers/privacy.py",
-    "handlers/reachability.py",
-    "handlers/triage.py",
-    "handlers/welcome_back.py",
-}
-
 
 def sources() -> Iterator[Path]:
     for layer in LAYERS:
@@ -101,11 +89,7 @@ def test_relative_imports_are_resolved() -> None:
 
 @pytest.mark.parametrize("layer", [layer for layer in LAYERS if FORBIDDEN[layer]])
 def test_layer_imports_only_downwards(layer: str) -> None:
-    wrong = [
-        (path, name)
-        for path, name in violations()
-        if path.startswith(f"{layer}/") and not (path in STILL_TO_MOVE and top(name) == "db")
-    ]
+    wrong = [(path, name) for path, name in violations() if path.startswith(f"{layer}/")]
     assert wrong == []
 
 
@@ -123,9 +107,3 @@ def test_no_telegram_below_handlers() -> None:
         if top(name) == "telegram"
     ]
     assert below == []
-
-
-def test_handlers_still_to_move_do_import_db() -> None:
-    """A handler module that no longer imports db leaves STILL_TO_MOVE at once."""
-    importing = {path for path, name in violations() if top(name) == "db"}
-    assert sorted(STILL_TO_MOVE - importing) == []
