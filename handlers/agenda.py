@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
 
-from clinic.aftercare import local_date
 from clinic.agenda import (
     MAX_EXPORT_DAYS,
     ExportRow,
@@ -18,7 +17,7 @@ from clinic.agenda import (
     export_range,
 )
 from clinic.phone import display_phone, normalise_phone
-from clinic.when import day_label, time_label, when_label
+from clinic.when import day_label, local_date, time_label, when_label
 from handlers.callbacks import STAFF_OPEN, appointment_data
 from handlers.context import ClinicApp, ClinicContext
 from handlers.notices import patient_name, prescreen_line

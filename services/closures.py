@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinic.aftercare import local_date
+from clinic.when import local_date
 from db import staff_warnings
 from services.context import Services
 from services.outbox import queue

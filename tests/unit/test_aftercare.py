@@ -12,11 +12,11 @@ from clinic.aftercare import (
     DateProblem,
     Laser,
     check_treatment_date,
-    local_date,
     next_nudge,
     parse_date,
     remaining,
 )
+from clinic.when import local_date
 
 TORONTO = ZoneInfo("America/Toronto")
 PLAN = CarePlan(Laser.CO2, "CO2 laser", 3, {0: "a", 1: "b", 2: "b", 3: "b", 10: "c"})
