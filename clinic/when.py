@@ -17,6 +17,11 @@ def local_date(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
+def local_day_label(instant: datetime, zone: ZoneInfo) -> str:
+    """'Tue 24 Nov': the local day `instant` falls on."""
+    return day_label(local_date(instant, zone))
+
+
 def days_before(now: datetime, zone: ZoneInfo, days: int) -> date:
     """The local date `days` days before today (0: today, 1: yesterday)."""
     return local_date(now, zone) - timedelta(days=days)
