@@ -20,9 +20,10 @@ from sqlalchemy import func, insert, select, text
 
 from bench.harness import bot_process, fresh_database, until
 from bot.playground.botapi import StandIn
-from clinic.aftercare import Laser, local_date, next_nudge
+from clinic.aftercare import Laser, next_nudge
 from clinic.clock import utc_now
 from clinic.content import load_content
+from clinic.when import local_date
 from db import patients
 from db.engine import Database
 from db.models import AftercarePlan, OutboxMessage, Patient

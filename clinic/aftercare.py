@@ -72,11 +72,6 @@ def plan_day(treated_on: date, today: date) -> int:
     return (today - treated_on).days
 
 
-def local_date(now: datetime, zone: ZoneInfo) -> date:
-    """Today's date in `zone` at the instant `now`: the one way the code tells the day."""
-    return now.astimezone(zone).date()
-
-
 def due_at(treated_on: date, day: int, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of a plan day's message: that local date at that local time."""
     local = datetime.combine(treated_on + timedelta(days=day), at, tzinfo=zone)

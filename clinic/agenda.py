@@ -9,11 +9,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from clinic.when import local_date
+
 # An export longer than this is refused: a year at a time keeps the file readable
 # and the query cheap.
 MAX_EXPORT_DAYS = 366
 # /export without dates: the last 30 days and the next 30.
 DEFAULT_EXPORT_SPAN = timedelta(days=30)
+# /week: today and the six days after it.
+WEEK = 7
+
+
+def agenda_days(
+    now: datetime, zone: ZoneInfo, *, after: int = 0, count: int = 1
+) -> tuple[date, date]:
+    """The first and last local day of an agenda of `count` days that starts `after`
+    days after today (/today: 0, /tomorrow: 1, /week: 0 and WEEK days)."""
+    first = local_date(now, zone) + timedelta(days=after)
+    return first, first + timedelta(days=count - 1)
 
 
 def local_days(first: date, count: int, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -21,7 +21,7 @@ class CardAction(StrEnum):
 
 
 def card_actions(
-    status: str, *, starts_at: datetime, now: datetime, has_patient: bool
+    status: AppointmentStatus, *, starts_at: datetime, now: datetime, has_patient: bool
 ) -> tuple[tuple[CardAction, ...], ...]:
     """The card's rows of buttons. Requested: confirm or decline. Confirmed: cancel while
     ahead; came or no-show once started. Confirmed or completed (with a patient whose data
@@ -39,12 +39,12 @@ def card_actions(
     return tuple(rows)
 
 
-def treatment_completes(status: str, *, starts_at: datetime, now: datetime) -> bool:
+def treatment_completes(status: AppointmentStatus, *, starts_at: datetime, now: datetime) -> bool:
     """A treatment recorded on a confirmed appointment after its start time says the
     patient came: the appointment is completed."""
     return status == AppointmentStatus.CONFIRMED and now >= starts_at
 
 
-def attendance_open(status: str, *, starts_at: datetime, now: datetime) -> bool:
+def attendance_open(status: AppointmentStatus, *, starts_at: datetime, now: datetime) -> bool:
     """Came or no-show can be marked on a confirmed appointment once it has started."""
     return status == AppointmentStatus.CONFIRMED and now >= starts_at

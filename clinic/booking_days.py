@@ -1,17 +1,11 @@
-"""The booking screens' days: a local day of an instant, and the bookable days in pages
-of a week. Pure: `now` and the zone are parameters."""
+"""The booking screens' days: the bookable days in pages of a week (the local day of
+an instant is clinic.when.local_date)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 DAYS_PER_PAGE = 7
-
-
-def local_day(instant: datetime, zone: ZoneInfo) -> date:
-    """The clinic's calendar day that `instant` falls on."""
-    return instant.astimezone(zone).date()
 
 
 def last_page(first: date, last: date, per_page: int = DAYS_PER_PAGE) -> int:

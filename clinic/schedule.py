@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from clinic.when import local_date
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -98,7 +100,7 @@ def _instant(wall: datetime, zone: ZoneInfo) -> datetime | None:
 
 def bookable_days(schedule: Schedule, now: datetime, zone: ZoneInfo) -> tuple[date, date]:
     """The first and last local day that can hold a booking."""
-    today = now.astimezone(zone).date()
+    today = local_date(now, zone)
     return today, today + timedelta(days=schedule.horizon_days)
 
 
@@ -162,7 +164,7 @@ def why_unavailable(
         return Unavailable.PAST
     if start < now + schedule.notice:
         return Unavailable.TOO_SOON
-    day = start.astimezone(zone).date()
+    day = local_date(start, zone)
     if day > bookable_days(schedule, now, zone)[1]:
         return Unavailable.TOO_FAR
     if start not in set(day_slots(schedule, day, zone)):

@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic.aftercare import Laser
+from clinic.statuses import PlanStatus
 from db import outbox
 from db.engine import core
 from db.models import AftercareCheckin, AftercarePlan
@@ -21,7 +22,7 @@ class PlanView:
     patient_id: int
     laser: Laser
     treated_on: date
-    status: str
+    status: PlanStatus
     send_at: time | None
     last_nudge_day: int | None
     recorded_by: str | None
@@ -34,7 +35,7 @@ def _view(row: AftercarePlan) -> PlanView:
         patient_id=row.patient_id,
         laser=Laser(row.laser),
         treated_on=row.treated_on,
-        status=row.status,
+        status=PlanStatus(row.status),
         send_at=row.send_at,
         last_nudge_day=row.last_nudge_day,
         recorded_by=row.recorded_by,
@@ -73,7 +74,7 @@ async def find(
         patient_id=row.patient_id,
         laser=Laser(row.laser),
         treated_on=row.treated_on,
-        status=row.status,
+        status=PlanStatus(row.status),
         send_at=row.send_at,
         last_nudge_day=row.last_nudge_day,
         recorded_by=row.recorded_by,
@@ -92,7 +93,7 @@ async def newest(session: AsyncSession, *, patient_id: int) -> PlanView | None:
     return None if row is None else _view(row)
 
 
-async def _newest(session: AsyncSession, patient_id: int, status: str) -> PlanView | None:
+async def _newest(session: AsyncSession, patient_id: int, status: PlanStatus) -> PlanView | None:
     row = await session.scalar(
         select(AftercarePlan)
         .where(AftercarePlan.patient_id == patient_id, AftercarePlan.status == status)
@@ -104,13 +105,13 @@ async def _newest(session: AsyncSession, patient_id: int, status: str) -> PlanVi
 
 async def active(session: AsyncSession, *, patient_id: int) -> PlanView | None:
     """The plan sending messages to the patient now, if any (there is one at most)."""
-    return await _newest(session, patient_id, "active")
+    return await _newest(session, patient_id, PlanStatus.ACTIVE)
 
 
 async def paused(session: AsyncSession, *, patient_id: int) -> PlanView | None:
     """The patient's newest plan, if the bot stopped it because they had blocked it."""
     plan = await newest(session, patient_id=patient_id)
-    if plan is None or plan.status != "stopped":
+    if plan is None or plan.status != PlanStatus.STOPPED:
         return None
     reason = await session.scalar(
         select(AftercarePlan.end_reason).where(AftercarePlan.id == plan.id)
@@ -125,10 +126,10 @@ async def resume(session: AsyncSession, *, plan_id: int) -> PlanView | None:
         update(AftercarePlan)
         .where(
             AftercarePlan.id == plan_id,
-            AftercarePlan.status == "stopped",
+            AftercarePlan.status == PlanStatus.STOPPED,
             AftercarePlan.end_reason == "unreachable",
         )
-        .values(status="active", ended_at=None, end_reason=None)
+        .values(status=PlanStatus.ACTIVE, ended_at=None, end_reason=None)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         return None
@@ -137,7 +138,7 @@ async def resume(session: AsyncSession, *, plan_id: int) -> PlanView | None:
 
 async def invitation(session: AsyncSession, *, patient_id: int) -> PlanView | None:
     """The newest treatment staff recorded that the patient has not answered yet."""
-    return await _newest(session, patient_id, "invited")
+    return await _newest(session, patient_id, PlanStatus.INVITED)
 
 
 async def of_appointment(session: AsyncSession, *, appointment_id: int) -> PlanView | None:
@@ -164,14 +165,14 @@ async def invite(
     """Records a treatment from the staff group; an older unanswered invitation lapses."""
     await session.execute(
         update(AftercarePlan)
-        .where(AftercarePlan.patient_id == patient_id, AftercarePlan.status == "invited")
-        .values(status="declined", ended_at=now, end_reason="replaced")
+        .where(AftercarePlan.patient_id == patient_id, AftercarePlan.status == PlanStatus.INVITED)
+        .values(status=PlanStatus.DECLINED, ended_at=now, end_reason="replaced")
     )
     row = AftercarePlan(
         patient_id=patient_id,
         laser=laser.value,
         treated_on=treated_on,
-        status="invited",
+        status=PlanStatus.INVITED,
         recorded_by=recorded_by,
         appointment_id=appointment_id,
         created_at=now,
@@ -196,21 +197,23 @@ async def start(
     A plan already sending is stopped first, with its pending messages.
     """
     if (current := await active(session, patient_id=patient_id)) is not None:
-        await end(session, plan_id=current.id, status="stopped", reason="replaced", now=now)
+        await end(
+            session, plan_id=current.id, status=PlanStatus.STOPPED, reason="replaced", now=now
+        )
     row = None
     if invited_id is not None:
         row = await session.scalar(
             select(AftercarePlan).where(
                 AftercarePlan.id == invited_id,
                 AftercarePlan.patient_id == patient_id,
-                AftercarePlan.status == "invited",
+                AftercarePlan.status == PlanStatus.INVITED,
             )
         )
     if row is None:
         row = AftercarePlan(patient_id=patient_id, created_at=now)
         session.add(row)
     row.laser, row.treated_on, row.send_at = laser.value, treated_on, send_at
-    row.status, row.started_at = "active", now
+    row.status, row.started_at = PlanStatus.ACTIVE, now
     await session.flush()
     return _view(row)
 
@@ -218,13 +221,13 @@ async def start(
 async def decline(session: AsyncSession, *, plan_id: int, now: datetime) -> None:
     await session.execute(
         update(AftercarePlan)
-        .where(AftercarePlan.id == plan_id, AftercarePlan.status == "invited")
-        .values(status="declined", ended_at=now, end_reason="patient")
+        .where(AftercarePlan.id == plan_id, AftercarePlan.status == PlanStatus.INVITED)
+        .values(status=PlanStatus.DECLINED, ended_at=now, end_reason="patient")
     )
 
 
 async def end(
-    session: AsyncSession, *, plan_id: int, status: str, reason: str | None, now: datetime
+    session: AsyncSession, *, plan_id: int, status: PlanStatus, reason: str | None, now: datetime
 ) -> None:
     """Stops or completes a plan and cancels its pending messages.
 
@@ -249,11 +252,11 @@ async def end_for_patient(
     rows = await session.scalars(
         select(AftercarePlan.id).where(
             AftercarePlan.patient_id == patient_id,
-            AftercarePlan.status.in_(("active", "invited")),
+            AftercarePlan.status.in_((PlanStatus.ACTIVE, PlanStatus.INVITED)),
         )
     )
     for plan_id in list(rows):
-        await end(session, plan_id=plan_id, status="stopped", reason=reason, now=now)
+        await end(session, plan_id=plan_id, status=PlanStatus.STOPPED, reason=reason, now=now)
 
 
 async def change_time(session: AsyncSession, *, plan_id: int, send_at: time) -> PlanView:
@@ -286,7 +289,7 @@ async def sending_times(session: AsyncSession, *, plan_ids: Sequence[int]) -> di
     """The time of day of each of these plans that is still sending (active)."""
     rows = await session.execute(
         select(AftercarePlan.id, AftercarePlan.send_at).where(
-            AftercarePlan.id.in_(plan_ids), AftercarePlan.status == "active"
+            AftercarePlan.id.in_(plan_ids), AftercarePlan.status == PlanStatus.ACTIVE
         )
     )
     return {plan_id: send_at for plan_id, send_at in rows if send_at is not None}
@@ -297,8 +300,8 @@ async def complete(session: AsyncSession, *, plan_ids: Sequence[int], now: datet
     if plan_ids:
         await session.execute(
             update(AftercarePlan)
-            .where(AftercarePlan.id.in_(plan_ids), AftercarePlan.status == "active")
-            .values(status="completed", ended_at=now)
+            .where(AftercarePlan.id.in_(plan_ids), AftercarePlan.status == PlanStatus.ACTIVE)
+            .values(status=PlanStatus.COMPLETED, ended_at=now)
         )
 
 

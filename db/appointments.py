@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic.schedule import Booked
+from clinic.statuses import AppointmentStatus
 from db.models import ACTIVE_STATUSES, Appointment
 
 
@@ -22,7 +24,7 @@ class AppointmentView:
     patient_id: int | None
     starts_at: datetime
     ends_at: datetime
-    status: str
+    status: AppointmentStatus
     name: str | None
     phone: str | None
     rescheduled_from_id: int | None
@@ -35,7 +37,7 @@ class AppointmentView:
 
     @property
     def active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
+        return self.status.holds_its_time
 
 
 def _view(row: Appointment) -> AppointmentView:
@@ -44,7 +46,7 @@ def _view(row: Appointment) -> AppointmentView:
         patient_id=row.patient_id,
         starts_at=row.starts_at,
         ends_at=row.ends_at,
-        status=row.status,
+        status=AppointmentStatus(row.status),
         name=row.name,
         phone=row.phone,
         rescheduled_from_id=row.rescheduled_from_id,
@@ -120,7 +122,7 @@ async def book(
     capacity: int,
     name: str,
     phone: str,
-    status: str,
+    status: AppointmentStatus,
     now: datetime,
     prescreen_id: int | None = None,
     rescheduled_from_id: int | None = None,
@@ -165,7 +167,7 @@ async def change_status(
     session: AsyncSession,
     *,
     appointment_id: int,
-    status: str,
+    status: AppointmentStatus,
     now: datetime,
     decided_by: str | None = None,
     cancelled_by: str | None = None,
@@ -220,14 +222,14 @@ async def reschedule(
     starts_at: datetime,
     length: timedelta,
     capacity: int,
-    status: str,
+    status: AppointmentStatus,
     now: datetime,
     prescreen_id: int | None,
 ) -> Moved | None:
     """Moves an appointment to `starts_at`; None if that time was taken (nothing changed).
 
     A confirmed time is never given up for a mere request: when the new time still
-    needs the clinic's confirmation (`status` "requested"), the confirmed appointment
+    needs the clinic's confirmation (`status` REQUESTED), the confirmed appointment
     stays as it is (reminders and all) and the new one points at it
     (`rescheduled_from_id`): a pending move, which `finish_move` completes when staff
     confirm. A pending move of the same appointment is replaced by the new one; moving
@@ -240,11 +242,11 @@ async def reschedule(
     # The confirmed appointment this move would replace: the old one, or, for a pending
     # move being moved again, the one it would replace.
     original = old
-    if old.status == "requested" and old.rescheduled_from_id is not None:
+    if old.status == AppointmentStatus.REQUESTED and old.rescheduled_from_id is not None:
         replaced = await session.get(Appointment, old.rescheduled_from_id)
-        if replaced is not None and replaced.status == "confirmed":
+        if replaced is not None and replaced.status == AppointmentStatus.CONFIRMED:
             original = replaced
-    keep = status == "requested" and original.status == "confirmed"
+    keep = status == AppointmentStatus.REQUESTED and original.status == AppointmentStatus.CONFIRMED
     if keep:
         # Superseded requests: the pending moves of the original (the old one among them).
         to_cancel = list(
@@ -252,7 +254,7 @@ async def reschedule(
                 select(Appointment)
                 .where(
                     Appointment.rescheduled_from_id == original.id,
-                    Appointment.status == "requested",
+                    Appointment.status == AppointmentStatus.REQUESTED,
                 )
                 .with_for_update()
             )
@@ -262,7 +264,7 @@ async def reschedule(
     try:
         async with session.begin_nested():
             for row in to_cancel:
-                row.status, row.updated_at = "cancelled", now
+                row.status, row.updated_at = AppointmentStatus.CANCELLED, now
                 row.cancelled_by, row.cancel_reason = "patient", "rescheduled"
             await session.flush()
             new = await book(
@@ -291,10 +293,10 @@ def pending_move(
     """The confirmed appointment that `appointment` would replace, if it is a pending
     move (a request to move it that staff have not decided yet); else None."""
     if (
-        appointment.status == "requested"
+        appointment.status == AppointmentStatus.REQUESTED
         and replaced is not None
         and replaced.id == appointment.rescheduled_from_id
-        and replaced.status == "confirmed"
+        and replaced.status == AppointmentStatus.CONFIRMED
     ):
         return replaced
     return None
@@ -304,7 +306,7 @@ async def replaced_by_move(
     session: AsyncSession, *, appointment: AppointmentView
 ) -> AppointmentView | None:
     """The confirmed appointment a pending move would replace (locked); else None."""
-    if appointment.status != "requested" or appointment.rescheduled_from_id is None:
+    if appointment.status != AppointmentStatus.REQUESTED or appointment.rescheduled_from_id is None:
         return None
     replaced = await find(session, appointment_id=appointment.rescheduled_from_id)
     return pending_move(appointment, replaced)
@@ -318,15 +320,19 @@ async def finish_move(
     if appointment.rescheduled_from_id is None:
         return None
     row = await session.get(Appointment, appointment.rescheduled_from_id)
-    if row is None or row.status != "confirmed":
+    if row is None or row.status != AppointmentStatus.CONFIRMED:
         return None  # the patient cancelled it meanwhile, or the clinic did
-    row.status, row.updated_at = "cancelled", now
+    row.status, row.updated_at = AppointmentStatus.CANCELLED, now
     row.cancelled_by, row.cancel_reason = "patient", "rescheduled"
     return _view(row)
 
 
 async def between(
-    session: AsyncSession, *, start: datetime, end: datetime, statuses: tuple[str, ...]
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    statuses: Collection[AppointmentStatus],
 ) -> list[AppointmentView]:
     """Appointments starting in [start, end) with one of these statuses, in time order."""
     rows = await session.scalars(
@@ -334,7 +340,7 @@ async def between(
         .where(
             Appointment.starts_at >= start,
             Appointment.starts_at < end,
-            Appointment.status.in_(statuses),
+            Appointment.status.in_(sorted(statuses)),
         )
         .order_by(Appointment.starts_at, Appointment.id)
     )

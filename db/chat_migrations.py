@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinic.statuses import OutboxStatus
 from db.dialect import upsert_insert
 from db.models import ChatMigration, OutboxMessage
 
@@ -41,7 +42,7 @@ async def record(
     )
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.chat_id == old_chat_id, OutboxMessage.status == "pending")
+        .where(OutboxMessage.chat_id == old_chat_id, OutboxMessage.status == OutboxStatus.PENDING)
         .values(chat_id=new_chat_id)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

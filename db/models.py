@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql import text
 
+from clinic.statuses import ACTIVE, OutboxStatus
 from db.types import UTCDateTime
 
 # Named constraints, so migrations can refer to them on both backends.
@@ -122,8 +123,9 @@ class ProcessedUpdate(Base):
     handled_at: Mapped[datetime | None]
 
 
-# An appointment in one of these statuses holds its time; the others free it.
-ACTIVE_STATUSES = ("requested", "confirmed")
+# An appointment in one of these statuses holds its time; the others free it. The
+# partial index's SQL below lists the same (tests/unit/test_statuses.py checks it).
+ACTIVE_STATUSES = tuple(sorted(ACTIVE))
 _ACTIVE = text("status IN ('requested', 'confirmed')")
 
 
@@ -225,7 +227,7 @@ class OutboxMessage(Base):
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("aftercare_plan.id", ondelete="CASCADE"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # A process is sending the row until then; nobody else claims it before, unless
     # that process is gone (PostgreSQL: its advisory lock, see db.liveness).

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinic.statuses import OutboxStatus
 from db.engine import core
 from db.liveness import OWNER_GONE
 from db.models import OutboxMessage, Patient
@@ -27,7 +28,7 @@ _ERROR_LENGTH = 200
 # A row of this kind carries its message in `payload` (see handlers.outgoing).
 REPLY = "reply"
 # A row whose moment passed before it could be sent (a reminder after an outage): never sent.
-EXPIRED = "expired"
+EXPIRED = OutboxStatus.EXPIRED
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
@@ -66,7 +67,7 @@ def enqueue(
             plan_id=plan_id,
             payload=payload or {},
             due_at=due_at,
-            status="pending",
+            status=OutboxStatus.PENDING,
             attempts=0,
             created_at=now,
         )
@@ -87,7 +88,7 @@ async def enqueue_many(session: AsyncSession, *, rows: Sequence[dict[str, Any]])
                     "plan_id": row.get("plan_id"),
                     "payload": row.get("payload") or {},
                     "due_at": row["due_at"],
-                    "status": "pending",
+                    "status": OutboxStatus.PENDING,
                     "attempts": 0,
                     "created_at": row["now"],
                 }
@@ -119,7 +120,7 @@ async def add_replies(
                 "patient_id": patient_id,
                 "payload": payload,
                 "due_at": now,
-                "status": "pending",
+                "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "claimed_until": claimed_until,
                 "claimed_by": owner,
@@ -147,7 +148,7 @@ async def cancel_pending(
     it settles (a nudge queues no next day for a stopped plan).
     """
     query = update(OutboxMessage).where(
-        OutboxMessage.status == "pending", OutboxMessage.kind != REPLY
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.kind != REPLY
     )
     if appointment_id is not None:
         query = query.where(OutboxMessage.appointment_id == appointment_id)
@@ -159,7 +160,7 @@ async def cancel_pending(
         query = query.where(OutboxMessage.kind.in_(kinds))
     if private_only:
         query = query.where(OutboxMessage.chat_id > 0)
-    result = await session.execute(query.values(status="cancelled"))
+    result = await session.execute(query.values(status=OutboxStatus.CANCELLED))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -204,7 +205,7 @@ async def claim(
             )
             .outerjoin(Patient, Patient.id == OutboxMessage.patient_id)
             .where(
-                OutboxMessage.status == "pending",
+                OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.due_at <= now,
                 or_(*free),
                 OutboxMessage.chat_id < 0 if to_groups else OutboxMessage.chat_id > 0,
@@ -254,7 +255,7 @@ async def mark_sent(session: AsyncSession, *, sent: Sequence[tuple[int, datetime
         update(_TABLE)
         .where(_TABLE.c.id == bindparam("row_id"))
         .values(
-            status="sent",
+            status=OutboxStatus.SENT,
             sent_at=bindparam("at"),
             claimed_until=None,
             claimed_by=None,
@@ -265,9 +266,9 @@ async def mark_sent(session: AsyncSession, *, sent: Sequence[tuple[int, datetime
 
 
 async def mark_cancelled(
-    session: AsyncSession, *, row_ids: Sequence[int], status: str = "cancelled"
+    session: AsyncSession, *, row_ids: Sequence[int], status: OutboxStatus = OutboxStatus.CANCELLED
 ) -> None:
-    """Rows that will never be sent: no longer wanted (`cancelled`), or too late (`expired`)."""
+    """Rows that will never be sent: no longer wanted (CANCELLED), or too late (EXPIRED)."""
     if row_ids:
         await (await core(session)).execute(
             update(OutboxMessage)
@@ -319,7 +320,7 @@ async def mark_failed(session: AsyncSession, *, failures: Sequence[tuple[int, st
         update(_TABLE)
         .where(_TABLE.c.id == bindparam("row_id"))
         .values(
-            status="failed",
+            status=OutboxStatus.FAILED,
             last_error=bindparam("error"),
             attempts=_TABLE.c.attempts + 1,
             claimed_until=None,
@@ -333,7 +334,9 @@ async def release_claims(session: AsyncSession) -> int:
     """Frees every claim: for a process starting on SQLite, which is the only one."""
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.claimed_until.is_not(None))
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_until.is_not(None)
+        )
         .values(claimed_until=None, claimed_by=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -343,7 +346,7 @@ async def next_due(session: AsyncSession, *, after: datetime) -> datetime | None
     """When the next pending message falls due after `after` (the playground's clock)."""
     due_at: datetime | None = await session.scalar(
         select(func.min(OutboxMessage.due_at)).where(
-            OutboxMessage.status == "pending", OutboxMessage.due_at > after
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at > after
         )
     )
     return due_at
@@ -353,7 +356,7 @@ async def next_pending(session: AsyncSession, *, plan_id: int) -> datetime | Non
     """When the plan's next message is due, if one is queued."""
     due_at: datetime | None = await session.scalar(
         select(OutboxMessage.due_at)
-        .where(OutboxMessage.plan_id == plan_id, OutboxMessage.status == "pending")
+        .where(OutboxMessage.plan_id == plan_id, OutboxMessage.status == OutboxStatus.PENDING)
         .order_by(OutboxMessage.due_at)
         .limit(1)
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinic.statuses import AppointmentStatus
 from db.models import (
     ACTIVE_STATUSES,
     AftercareCheckin,
@@ -25,7 +26,7 @@ from db.models import (
 
 # Appointments in these statuses took place (or were due and missed): the clinic keeps
 # them, without who it was. A confirmed one whose time has passed counts too.
-TOOK_PLACE = ("completed", "no_show")
+TOOK_PLACE = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
 
 
 def _plain(value: Any) -> Any:
@@ -109,7 +110,7 @@ class Cancelled:
     """An upcoming appointment that /forget cancelled: staff are told its time."""
 
     starts_at: datetime
-    status: str
+    status: AppointmentStatus
 
 
 async def forget(session: AsyncSession, *, patient_id: int, now: datetime) -> list[Cancelled]:
@@ -130,7 +131,7 @@ async def forget(session: AsyncSession, *, patient_id: int, now: datetime) -> li
     ).all()
     took_place = or_(
         Appointment.status.in_(TOOK_PLACE),
-        (Appointment.status == "confirmed") & (Appointment.starts_at <= now),
+        (Appointment.status == AppointmentStatus.CONFIRMED) & (Appointment.starts_at <= now),
     )
     await session.execute(
         update(Appointment)
@@ -154,4 +155,4 @@ async def forget(session: AsyncSession, *, patient_id: int, now: datetime) -> li
     # answers, aftercare plans and check-ins, the remaining appointments and their
     # outbox rows (ON DELETE CASCADE, on both backends).
     await session.execute(delete(Patient).where(Patient.id == patient_id))
-    return [Cancelled(starts_at, status) for starts_at, status in upcoming]
+    return [Cancelled(starts_at, AppointmentStatus(status)) for starts_at, status in upcoming]

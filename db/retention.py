@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinic.statuses import OutboxStatus, PlanStatus
 from db.models import (
     AftercarePlan,
     Appointment,
@@ -109,7 +110,7 @@ async def purge_outbox(session: AsyncSession, *, before: datetime, limit: int = 
     return await _delete_keys(
         session,
         OutboxMessage.id,
-        OutboxMessage.status != "pending",
+        OutboxMessage.status != OutboxStatus.PENDING,
         OutboxMessage.created_at < before,
         limit=limit,
     )
@@ -136,7 +137,7 @@ async def purge_aftercare(session: AsyncSession, *, before: datetime, limit: int
     return await _delete_keys(
         session,
         AftercarePlan.id,
-        AftercarePlan.status != "active",
+        AftercarePlan.status != PlanStatus.ACTIVE,
         func.coalesce(AftercarePlan.ended_at, AftercarePlan.created_at) < before,
         limit=limit,
     )
@@ -158,7 +159,7 @@ async def purge_patients(session: AsyncSession, *, before: datetime, limit: int 
         none_of(Appointment),
         none_of(Prescreen),
         none_of(AftercarePlan),
-        none_of(OutboxMessage, OutboxMessage.status == "pending"),
+        none_of(OutboxMessage, OutboxMessage.status == OutboxStatus.PENDING),
         limit=limit,
     )
 

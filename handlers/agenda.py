@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
 
-from clinic.aftercare import local_date
 from clinic.agenda import (
     MAX_EXPORT_DAYS,
+    WEEK,
     ExportRow,
     RangeProblem,
+    agenda_days,
     appointments_csv,
     audit_csv,
     export_range,
 )
 from clinic.phone import display_phone, normalise_phone
-from clinic.when import day_label, time_label, when_label
+from clinic.when import day_label, local_date, time_label, when_label
 from handlers.callbacks import STAFF_OPEN, appointment_data
 from handlers.context import ClinicApp, ClinicContext
 from handlers.notices import patient_name, prescreen_line
@@ -50,7 +51,7 @@ async def _agenda(
     found = await staff.agenda(context.session, first=first, days=days, zone=zone)
     lines, buttons, shown_day = [title], [], None
     for appointment in found[:MAX_LISTED]:
-        day = appointment.starts_at.astimezone(zone).date()
+        day = local_date(appointment.starts_at, zone)
         if days > 1 and day != shown_day:
             lines.append("\n" + context.text("agenda.day", day=day_label(day)))
             shown_day = day
@@ -79,22 +80,20 @@ async def _agenda(
 
 async def today(update: Update, context: ClinicContext) -> None:
     """Today's consultations, each with a button to its card."""
-    day = _today(context)
+    day, _ = agenda_days(context.scope.now, context.services.zone)
     await _agenda(update, context, day, 1, context.text("agenda.today", day=day_label(day)))
 
 
 async def tomorrow(update: Update, context: ClinicContext) -> None:
-    day = _today(context) + timedelta(days=1)
+    day, _ = agenda_days(context.scope.now, context.services.zone, after=1)
     await _agenda(update, context, day, 1, context.text("agenda.tomorrow", day=day_label(day)))
 
 
 async def week(update: Update, context: ClinicContext) -> None:
     """Today and the six days after it."""
-    first = _today(context)
-    title = context.text(
-        "agenda.week", first=day_label(first), last=day_label(first + timedelta(days=6))
-    )
-    await _agenda(update, context, first, 7, title)
+    first, last = agenda_days(context.scope.now, context.services.zone, count=WEEK)
+    title = context.text("agenda.week", first=day_label(first), last=day_label(last))
+    await _agenda(update, context, first, WEEK, title)
 
 
 async def _export_days(
@@ -212,7 +211,7 @@ def _prescreen_outcome(context: ClinicContext, newest: Summary | None) -> str:
     """The newest pre-screen's outcome and day, nothing of its reasons or answers."""
     if newest is None:
         return context.text("staff.no_prescreen")
-    day = newest.completed_at.astimezone(context.services.zone).date()
+    day = local_date(newest.completed_at, context.services.zone)
     return context.text(
         "agenda.patient_prescreen",
         outcome=context.text(f"agenda.patient_prescreen_{newest.outcome}"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from clinic.when import day_label, when_label
+from clinic.when import local_day_label, when_label
 from handlers.callbacks import (
     APPOINTMENTS,
     CANCEL,
@@ -55,7 +55,7 @@ async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarku
         elif line.being_moved:
             status = context.text("appointments.confirmed_moving")
         lines.append(f"📅 {when_label(appointment.starts_at, zone)}\n{status}")
-        day = day_label(appointment.starts_at.astimezone(zone).date())
+        day = local_day_label(appointment.starts_at, zone)
         rows.append(
             [
                 InlineKeyboardButton(

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler
 
-from clinic.aftercare import local_date, plan_day
+from clinic.aftercare import plan_day
 from clinic.phone import display_phone
 from clinic.schedule import is_open
 from clinic.triage import Finding, read_signs
-from clinic.when import day_label
+from clinic.when import day_label, local_date
 from handlers import staff
 from handlers.callbacks import (
     STAFF_ON_IT,

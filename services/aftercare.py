@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinic.aftercare import Aftercare, CarePlan, local_date, next_nudge, plan_day, remaining
+from clinic.aftercare import Aftercare, CarePlan, next_nudge, plan_day, remaining
 from clinic.statuses import PlanStatus
+from clinic.when import local_date
 from db import aftercare, outbox
 from db.aftercare import Checkin, PlanView
 from db.patients import Contact, chat_of, contact

@@ -9,15 +9,16 @@ Each use case takes the session, plain values and `now`, changes the statuses
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinic.aftercare import Laser, local_date
+from clinic.aftercare import Laser
 from clinic.appointments import attendance_open, treatment_completes
 from clinic.statuses import TREATABLE, AppointmentStatus, PlanStatus
+from clinic.when import days_before
 from db import aftercare, appointments, outbox
 from db.aftercare import PlanView
 from db.appointments import AppointmentView
@@ -323,7 +324,7 @@ async def record_treatment(
     if isinstance(found, Already | Gone):
         return found
     assert found.patient_id is not None  # treatable checked
-    treated_on = local_date(now, zone) - timedelta(days=days_ago)
+    treated_on = days_before(now, zone, days_ago)
     recorded = await aftercare.of_appointment(session, appointment_id=found.id)
     if (
         recorded is not None

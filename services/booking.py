@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic import schedule as rules
-from clinic.booking_days import last_page, local_day, page_days
+from clinic.booking_days import last_page, page_days
 from clinic.schedule import Schedule
 from clinic.statuses import AppointmentStatus
+from clinic.when import local_date
 from db import appointments, outbox, prescreens
 from db.appointments import AppointmentView
 from db.patients import save_phone, saved_phone
@@ -149,7 +150,9 @@ async def days_page(session: AsyncSession, calendar: Calendar, *, week: int) -> 
     week = max(0, min(week, last_page(first, last)))
     start, end = page_days(first, last, week)
     holding = await _holding(session, calendar)
-    days = sorted({local_day(slot, calendar.zone) for slot in _free(calendar, holding, start, end)})
+    days = sorted(
+        {local_date(slot, calendar.zone) for slot in _free(calendar, holding, start, end)}
+    )
     none_at_all = not days and week == 0 and not _free(calendar, holding)
     return DaysPage(
         week=week, days=days, has_later=end < last and not none_at_all, none_at_all=none_at_all

@@ -11,11 +11,12 @@ restarting) arms it again for the new last date. handlers.closures renders it.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinic.aftercare import local_date
+from clinic.closures import warning_due
+from clinic.when import local_date
 from db import staff_warnings
 from services.context import Services
 from services.outbox import queue
@@ -23,17 +24,6 @@ from services.outbox import queue
 log = logging.getLogger(__name__)
 
 KIND = "closures_running_out"
-# How long before the last listed closed date staff are warned, at least.
-WARN_AHEAD = timedelta(days=30)
-
-
-def warning_due(closed: frozenset[date], horizon_days: int, today: date) -> date | None:
-    """The last listed closed date if staff should be warned about it today, else None."""
-    if not closed:
-        return None
-    last = max(closed)
-    ahead = max(WARN_AHEAD, timedelta(days=horizon_days))
-    return last if today >= last - ahead else None
 
 
 async def warn_if_running_out(session: AsyncSession, services: Services, now: datetime) -> bool:

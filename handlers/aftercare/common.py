@@ -11,7 +11,8 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from clinic.aftercare import Laser, local_date
+from clinic.aftercare import Laser
+from clinic.when import local_date
 from handlers.callbacks import parse_plan_button
 from handlers.context import ClinicContext
 from handlers.navigation import back_to_menu, menu_keyboard, reshow_current_step

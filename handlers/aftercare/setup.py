@@ -5,13 +5,13 @@ and chosen a time."""
 from __future__ import annotations
 
 import logging
-from datetime import date, time, timedelta
+from datetime import date, time
 
 from telegram import Update
 
 from clinic.aftercare import DateProblem, check_treatment_date, parse_date, remaining
 from clinic.statuses import PlanStatus
-from clinic.when import day_label, when_label
+from clinic.when import day_label, days_before, when_label
 from handlers.aftercare import running
 from handlers.aftercare.common import (
     FLOW,
@@ -104,7 +104,8 @@ async def choose_day(update: Update, context: ClinicContext) -> None:
     if days_ago is None or not at(context, Step.DATE, Step.DATE_INPUT):
         await stale(update, context)
         return
-    await _treatment_date(update, context, today(context) - timedelta(days=days_ago))
+    treated_on = days_before(context.scope.now, context.services.zone, days_ago)
+    await _treatment_date(update, context, treated_on)
 
 
 async def other_date(update: Update, context: ClinicContext) -> None:

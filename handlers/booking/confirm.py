@@ -7,9 +7,8 @@ import logging
 
 from telegram import Update
 
-from clinic.booking_days import local_day
 from clinic.statuses import AppointmentStatus
-from clinic.when import when_label
+from clinic.when import local_date, when_label
 from handlers import my_appointments
 from handlers.booking.screens import (
     after_keyboard,
@@ -94,7 +93,7 @@ async def _taken(
     """Tells the loser of a race, and offers the free times nearest to the one wanted."""
     when = when_label(taken.wanted, context.services.zone)
     await answer_button(update, context, context.text("booking.taken"))
-    state.day = local_day(taken.wanted, context.services.zone)
+    state.day = local_date(taken.wanted, context.services.zone)
     save(context, TIME, state)
     if not taken.nearest:
         await show(

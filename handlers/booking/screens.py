@@ -13,9 +13,8 @@ from telegram import (
     Update,
 )
 
-from clinic.booking_days import local_day
 from clinic.phone import display_phone
-from clinic.when import day_label, time_label, when_label
+from clinic.when import day_label, local_day_label, time_label, when_label
 from handlers.booking.state import (
     DAY,
     FLOW,
@@ -136,7 +135,7 @@ def times_keyboard(
 
     def label(slot: datetime) -> str:
         if with_day:
-            return f"{day_label(local_day(slot, zone))}, {time_label(slot, zone)}"
+            return f"{local_day_label(slot, zone)}, {time_label(slot, zone)}"
         return time_label(slot, zone)
 
     rows = [

@@ -7,8 +7,8 @@ import re
 
 from telegram import ReplyKeyboardRemove, Update
 
-from clinic.booking_days import local_day
 from clinic.phone import display_phone, normalise_phone
+from clinic.when import local_date
 from handlers import my_appointments
 from handlers.booking.screens import (
     calendar,
@@ -149,11 +149,11 @@ async def choose_time(update: Update, context: ClinicContext) -> None:
             update, context, context.text(f"booking.{reason.value if reason else 'closed'}")
         )
         if start is not None:
-            state.day = local_day(start, context.services.zone)
+            state.day = local_date(start, context.services.zone)
             save(context, TIME, state)
         await show_step(update, context)
         return
-    state.day, state.start = local_day(start, context.services.zone), start
+    state.day, state.start = local_date(start, context.services.zone), start
     save(context, SUMMARY if state.moving else NAME, state)
     await show_step(update, context)
 

@@ -121,8 +121,8 @@ def _status_line(services: Services, appointment: AppointmentView) -> str | None
         AppointmentStatus.COMPLETED: "staff.came_note",
         AppointmentStatus.NO_SHOW: "staff.no_show_note",
     }
-    status = AppointmentStatus(appointment.status)
-    return texts(notes[status]) if status in notes else None
+    note = notes.get(appointment.status)
+    return None if note is None else texts(note)
 
 
 def prescreen_line(services: Services, summary: Summary | None) -> str:

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 from bot.housekeeping import housekeeping
 from bot.playground.botapi import StandIn
+from clinic.closures import warning_due
 from clinic.content import load_content
-from services.closures import warning_due
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import STAFF
 

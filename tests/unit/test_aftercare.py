@@ -12,7 +12,6 @@ from clinic.aftercare import (
     DateProblem,
     Laser,
     check_treatment_date,
-    local_date,
     next_nudge,
     parse_date,
     remaining,
@@ -104,17 +103,3 @@ def test_treatment_dates_ahead_or_over_60_days_ago_are_refused(
 )
 def test_typed_dates(text: str, expected: date | None) -> None:
     assert parse_date(text, today=date(2026, 11, 24)) == expected
-
-
-@pytest.mark.parametrize(
-    ("now", "expected"),
-    [
-        (utc(2026, 11, 24, 4, 59), date(2026, 11, 23)),  # 11:59 p.m. in Toronto (EST)
-        (utc(2026, 11, 24, 5, 0), date(2026, 11, 24)),  # midnight
-        (utc(2026, 3, 8, 3, 59), date(2026, 3, 7)),  # 10:59 p.m. EST, the spring change
-        (utc(2026, 3, 9, 3, 59), date(2026, 3, 8)),  # 11:59 p.m. EDT, the day after
-        (utc(2026, 11, 1, 6, 30), date(2026, 11, 1)),  # 1:30 a.m., the hour that repeats
-    ],
-)
-def test_local_date_is_the_day_in_the_zone(now: datetime, expected: date) -> None:
-    assert local_date(now, TORONTO) == expected

@@ -1,21 +1,13 @@
-"""The booking screens' days: local days across the zone's midnight, weeks as pages."""
+"""The booking screens' days: weeks as pages (local days: tests/unit/test_when.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
-from clinic.booking_days import last_page, local_day, page_days
+from clinic.booking_days import last_page, page_days
 
 TORONTO = ZoneInfo("America/Toronto")
-
-
-def test_the_local_day_is_the_clinics_not_utcs() -> None:
-    late_evening = datetime(2026, 11, 3, 3, 30, tzinfo=UTC)  # 22:30 on the 2nd in Toronto
-    assert local_day(late_evening, TORONTO) == date(2026, 11, 2)
-    # The night the clocks go back: 01:30 happens twice, both on the 1st.
-    assert local_day(datetime(2026, 11, 1, 5, 30, tzinfo=UTC), TORONTO) == date(2026, 11, 1)
-    assert local_day(datetime(2026, 11, 1, 6, 30, tzinfo=UTC), TORONTO) == date(2026, 11, 1)
 
 
 def test_thirty_one_days_make_five_pages_of_a_week() -> None:

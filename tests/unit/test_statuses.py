@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import CheckConstraint
 
-from clinic.statuses import AppointmentStatus, OutboxStatus, PlanStatus
-from db.models import AftercarePlan, Appointment, OutboxMessage
+from clinic.statuses import ACTIVE, AppointmentStatus, OutboxStatus, PlanStatus
+from db.models import ACTIVE_STATUSES, AftercarePlan, Appointment, OutboxMessage
 
 
 def allowed_by_the_database(model: type) -> set[str]:
@@ -32,3 +32,15 @@ def test_an_appointment_changes_only_forward() -> None:
     assert not AppointmentStatus.CANCELLED.can_become(confirmed)
     assert requested.holds_its_time and not AppointmentStatus.DECLINED.holds_its_time
     assert AppointmentStatus("confirmed") == "confirmed"  # stored and compared as text
+
+
+def test_the_index_of_held_times_lists_the_active_statuses() -> None:
+    [index] = [
+        index
+        for index in Appointment.__table__.indexes  # type: ignore[attr-defined]
+        if index.name == "uq_appointment_active_slot"
+    ]
+    for dialect in ("sqlite", "postgresql"):
+        where = str(index.dialect_options[dialect]["where"])
+        assert set(re.findall(r"'([a-z_]+)'", where)) == {s.value for s in ACTIVE}
+    assert set(ACTIVE_STATUSES) == ACTIVE
