@@ -67,6 +67,9 @@ class Liveness:
     async def _close(self) -> None:
         if self._connection is not None:
             try:
+                # Closed for real, not handed back to the pool still holding the lock
+                # (the pool only rolls back): the lock goes with it.
+                await self._connection.invalidate()
                 await self._connection.close()
             except Exception:
                 log.debug("liveness connection already gone")

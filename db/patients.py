@@ -138,12 +138,14 @@ async def search(
         match = (Patient.phone == phone) | Patient.id.in_(booked.where(Appointment.phone == phone))
     else:
         assert words is not None
-        like = f"%{words.lower().replace('%', '').replace('_', '')}%"
+        # What staff typed, as it is: `_` (common in usernames) and `%` are no wildcards.
+        literal = words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{literal}%"
         full_name = func.lower(Patient.first_name + " " + func.coalesce(Patient.last_name, ""))
         match = (
-            full_name.like(like)
-            | func.lower(func.coalesce(Patient.username, "")).like(like)
-            | Patient.id.in_(booked.where(func.lower(Appointment.name).like(like)))
+            full_name.like(like, escape="\\")
+            | func.lower(func.coalesce(Patient.username, "")).like(like, escape="\\")
+            | Patient.id.in_(booked.where(func.lower(Appointment.name).like(like, escape="\\")))
         )
     rows = await session.scalars(
         select(Patient).where(match).order_by(Patient.created_at.desc()).limit(limit)
