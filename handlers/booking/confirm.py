@@ -16,16 +16,15 @@ from handlers.booking.screens import (
     calendar,
     patient,
     save,
-    show_step,
     state_of,
     times_keyboard,
 )
 from handlers.booking.state import DAY, FLOW, SUMMARY, TIME, BookingState
-from handlers.booking.steps import stale
 from handlers.context import ClinicContext
 from handlers.navigation import menu_keyboard
 from handlers.notices import after_confirmation, to_staff
 from handlers.replies import answer_button, show
+from handlers.steps import show_step, stale
 from services import booking
 
 log = logging.getLogger(__name__)
