@@ -35,7 +35,7 @@ from handlers.callbacks import parse_day, parse_slot, parse_week, trailing_id
 from handlers.context import ClinicContext
 from handlers.navigation import show_menu
 from handlers.replies import answer_button, send, show
-from handlers.steps import show_step, stale
+from handlers.steps import at, show_step, stale
 from services import booking
 
 _NAME = re.compile(r"[^\W\d_][\w'\u2019 .-]{0,62}[\w.]")
@@ -160,7 +160,7 @@ async def choose_time(update: Update, context: ClinicContext) -> None:
 
 async def name_ok(update: Update, context: ClinicContext) -> None:
     """Keeps the name and asks for the phone number."""
-    if context.flow.name != FLOW or context.flow.step != NAME:
+    if not at(context, FLOW, NAME):
         await stale(update, context)
         return
     # The name stays on screen without its buttons; the question comes as a new message
@@ -172,7 +172,7 @@ async def name_ok(update: Update, context: ClinicContext) -> None:
 
 async def name_change(update: Update, context: ClinicContext) -> None:
     """Asks the patient to type the name."""
-    if context.flow.name != FLOW or context.flow.step not in (NAME, NAME_INPUT):
+    if not at(context, FLOW, NAME, NAME_INPUT):
         await stale(update, context)
         return
     context.flow.step = NAME_INPUT
@@ -246,7 +246,7 @@ async def _leave_phone_step(
 
 async def skip_prescreen(update: Update, context: ClinicContext) -> None:
     """Goes on to the summary without the pre-screen."""
-    if context.flow.name != FLOW or context.flow.step != OFFER:
+    if not at(context, FLOW, OFFER):
         await stale(update, context)
         return
     context.flow.step = SUMMARY

@@ -64,7 +64,7 @@ async def start(update: Update, context: ClinicContext) -> None:
 
 async def agree(update: Update, context: ClinicContext) -> None:
     """Stores the consent time and asks the first question."""
-    if context.flow.name != FLOW or context.flow.step != CONSENT:
+    if not steps.at(context, FLOW, CONSENT):
         await stale(update, context)
         return
     asking = await prescreen.consent(
