@@ -21,6 +21,7 @@ from handlers import (
     privacy,
     reachability,
     staff,
+    steps,
     triage,
     welcome_back,
 )
@@ -59,7 +60,8 @@ def register(application: ClinicApp) -> None:
     privacy.register(application)
     reachability.register(application)
     triage.register(application)
-    # Last: catches whatever no flow above claimed.
+    # Typed input for the step waiting for it; then whatever no flow above claimed.
+    steps.register(application)
     fallback.register(application)
 
 

@@ -13,10 +13,10 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import triage
+from handlers import steps, triage
 from handlers.callbacks import STAFF
 from handlers.context import CURRENT_SCOPE, ClinicApp, ClinicContext, Outcome
-from handlers.navigation import back_to_menu, reshow_current_step
+from handlers.navigation import back_to_menu
 from handlers.replies import answer_button, send
 from services import errors as database_errors
 
@@ -28,12 +28,12 @@ PATIENT_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 async def unknown_command(update: Update, context: ClinicContext) -> None:
     """Points to /help and shows where the patient was."""
-    await reshow_current_step(update, context, context.text("fallback.unknown_command"))
+    await steps.reshow(update, context, context.text("fallback.unknown_command"))
 
 
 async def photo(update: Update, context: ClinicContext) -> None:
     """Explains that photos (of skin, most likely) are not read here."""
-    await reshow_current_step(update, context, context.text("fallback.photo"))
+    await steps.reshow(update, context, context.text("fallback.photo"))
 
 
 async def free_text(update: Update, context: ClinicContext) -> None:
@@ -42,12 +42,12 @@ async def free_text(update: Update, context: ClinicContext) -> None:
     if await triage.typed_signs(update, context):
         return
     key = "fallback.text" if context.flow.name else "fallback.text_no_flow"
-    await reshow_current_step(update, context, context.text(key))
+    await steps.reshow(update, context, context.text(key))
 
 
 async def other_media(update: Update, context: ClinicContext) -> None:
     """Answers stickers, voice notes, files and the like."""
-    await reshow_current_step(update, context, context.text("fallback.media"))
+    await steps.reshow(update, context, context.text("fallback.media"))
 
 
 async def old_button(update: Update, context: ClinicContext) -> None:
@@ -56,7 +56,7 @@ async def old_button(update: Update, context: ClinicContext) -> None:
     await answer_button(update, context, notice)
     chat = update.effective_chat
     if chat is not None and chat.type == "private":
-        await reshow_current_step(update, context, notice)
+        await steps.reshow(update, context, notice)
 
 
 async def button_outside_its_chat(update: Update, context: ClinicContext) -> None:

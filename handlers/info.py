@@ -5,10 +5,11 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
+from handlers import steps
 from handlers.callbacks import FAQ_TOPIC, faq_topic_data, parse_faq_topic, pattern
 from handlers.context import ClinicApp, ClinicContext
-from handlers.navigation import ABOUT, back_to_menu_button, reshows
-from handlers.replies import answer_button, send, show
+from handlers.navigation import ABOUT, back_to_menu_button
+from handlers.replies import answer_button, show
 
 FLOW = "faq"
 LIST = "list"
@@ -55,9 +56,12 @@ async def topic(update: Update, context: ClinicContext) -> None:
     await show(update, context, *_screen(context))
 
 
-@reshows(FLOW)
-async def reshow(update: Update, context: ClinicContext) -> None:
-    await send(update, context, *_screen(context))
+async def _on_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarkup]:
+    return _screen(context)
+
+
+# Its steps are the topics (the list, or one answer), whichever the clinic has.
+steps.declare(steps.Flow(FLOW, {}, otherwise=_on_screen))
 
 
 def register(application: ClinicApp) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from clinic.when import local_day_label, when_label
+from handlers import steps
 from handlers.callbacks import (
     APPOINTMENTS,
     CANCEL,
@@ -19,7 +20,7 @@ from handlers.callbacks import (
     reason_data,
 )
 from handlers.context import ClinicApp, ClinicContext
-from handlers.navigation import BOOK, AtStep, back_to_menu, back_to_menu_button, reshows
+from handlers.navigation import BOOK, back_to_menu, back_to_menu_button
 from handlers.replies import answer_button, send, show
 from services import appointments
 from services.appointments import AppointmentView, Cancelled, Done
@@ -209,19 +210,29 @@ async def there(update: Update, context: ClinicContext) -> None:
     )
 
 
-@reshows(FLOW)
-async def reshow(update: Update, context: ClinicContext) -> None:
-    if context.flow.step == CANCELLING:
-        appointment = await own_upcoming(context, int(context.flow.data.get("appointment", 0)))
-        if appointment is not None:
-            await send(update, context, *_reason_screen(context, appointment))
-            return
+# -- the steps, declared once (handlers.steps shows them again and answers stale input) --
+
+
+async def _listed(context: ClinicContext) -> tuple[str, InlineKeyboardMarkup]:
     context.flow.go(FLOW, LIST)
-    await send(update, context, *await _list_screen(context))
+    return await _list_screen(context)
+
+
+async def _reason(context: ClinicContext) -> tuple[str, InlineKeyboardMarkup] | None:
+    appointment = await own_upcoming(context, int(context.flow.data.get("appointment", 0)))
+    return None if appointment is None else _reason_screen(context, appointment)
+
+
+steps.declare(
+    steps.Flow(
+        FLOW,
+        {LIST: steps.Step(_listed), CANCELLING: steps.Step(_reason, text=cancel_with_text)},
+        otherwise=_listed,
+    )
+)
 
 
 def register(application: ClinicApp) -> None:
-    patient_text = PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     application.add_handlers(
         [
             CommandHandler("appointments", list_appointments, filters=PRIVATE),
@@ -231,6 +242,5 @@ def register(application: ClinicApp) -> None:
                 cancel_with_button, pattern=pattern(CANCEL_REASON, r"\d{1,18}:\d")
             ),
             CallbackQueryHandler(there, pattern=pattern(THERE, r"\d{1,18}")),
-            MessageHandler(patient_text & AtStep(FLOW, CANCELLING), cancel_with_text),
         ]
     )

@@ -1,15 +1,12 @@
-"""The main menu, and how each flow shows its current step again after a detour."""
+"""The main menu (each flow's steps, and showing them again: handlers.steps)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.callbacks import APPOINTMENTS
-from handlers.context import CURRENT_SCOPE, ClinicContext
-from handlers.replies import send, show
+from handlers.context import ClinicContext
+from handlers.replies import show
 
 # Callback data of the main menu's buttons.
 MENU = "menu"
@@ -19,20 +16,6 @@ BOOK = "menu:book"
 AFTERCARE = "menu:aftercare"
 PROBLEM = "menu:problem"
 CONTACT = "menu:contact"
-
-Reshow = Callable[[Update, ClinicContext], Awaitable[None]]
-# flow name -> how to show its current step again as a new message
-_RESHOW: dict[str, Reshow] = {}
-
-
-def reshows(flow: str) -> Callable[[Reshow], Reshow]:
-    """Registers how a flow shows its current step again (after a typed word, say)."""
-
-    def register(function: Reshow) -> Reshow:
-        _RESHOW[flow] = function
-        return function
-
-    return register
 
 
 def menu_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
@@ -65,34 +48,3 @@ async def show_menu(update: Update, context: ClinicContext, intro: str | None = 
     if intro:
         text = f"{intro}\n\n{text}"
     await show(update, context, text, menu_keyboard(context))
-
-
-async def reshow_current_step(update: Update, context: ClinicContext, notice: str) -> None:
-    """Says `notice`, then shows where the patient was: their flow's step, or the menu."""
-    reshow = _RESHOW.get(context.flow.name or "")
-    if reshow is None:
-        context.flow.reset()
-        await send(
-            update, context, f"{notice}\n\n{context.text('menu.prompt')}", menu_keyboard(context)
-        )
-        return
-    await send(update, context, notice)
-    await reshow(update, context)
-
-
-class AtStep(filters.MessageFilter):
-    """Lets a message through only while the patient is at one of these steps of a flow.
-
-    Filters run inside the update's transaction, so the flow state read at its start
-    decides: typed text goes to the step waiting for it, or else to the fallback.
-    """
-
-    def __init__(self, flow: str, *steps: str) -> None:
-        super().__init__(name=f"AtStep({flow}, {', '.join(steps)})")
-        self._flow, self._steps = flow, steps
-
-    def filter(self, message: Message) -> bool:
-        scope = CURRENT_SCOPE.get()
-        return (
-            scope is not None and scope.flow.name == self._flow and scope.flow.step in self._steps
-        )

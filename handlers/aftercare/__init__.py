@@ -12,16 +12,14 @@ from __future__ import annotations
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
-    MessageHandler,
     filters,
 )
 
 from clinic.aftercare import Laser
 from handlers.aftercare.checkin import fine, sign, worried
-from handlers.aftercare.common import FLOW, Step
+from handlers.aftercare.common import FLOW
 from handlers.aftercare.running import change_time, stop_button, stop_command, todays_care
 from handlers.aftercare.setup import (
-    back,
     choose_day,
     choose_laser,
     choose_time,
@@ -31,7 +29,6 @@ from handlers.aftercare.setup import (
     not_sure,
     other_date,
     start,
-    typed_date,
     yes,
 )
 from handlers.callbacks import (
@@ -54,13 +51,13 @@ from handlers.callbacks import (
     pattern,
 )
 from handlers.context import ClinicApp
-from handlers.navigation import AFTERCARE, AtStep
+from handlers.navigation import AFTERCARE
+from handlers.steps import back
 
 PRIVATE = filters.ChatType.PRIVATE
 
 
 def register(application: ClinicApp) -> None:
-    patient_text = PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     lasers = "|".join(laser.value for laser in Laser)
     plan_id = r"\d{1,18}"
     application.add_handlers(
@@ -72,7 +69,7 @@ def register(application: ClinicApp) -> None:
             CallbackQueryHandler(not_sure, pattern=pattern(AC_NOT_SURE, "")),
             CallbackQueryHandler(choose_day, pattern=pattern(AC_DAY, "[01]")),
             CallbackQueryHandler(other_date, pattern=pattern(AC_OTHER_DATE, "")),
-            CallbackQueryHandler(back, pattern=pattern(AC_BACK, "")),
+            CallbackQueryHandler(back(FLOW), pattern=pattern(AC_BACK, "")),
             CallbackQueryHandler(yes, pattern=pattern(AC_YES, "")),
             CallbackQueryHandler(no, pattern=pattern(AC_NO, "")),
             CallbackQueryHandler(choose_time, pattern=pattern(AC_TIME, r"\d{4}")),
@@ -84,6 +81,5 @@ def register(application: ClinicApp) -> None:
             CallbackQueryHandler(worried, pattern=pattern(AC_WORRIED, plan_id)),
             CallbackQueryHandler(sign, pattern=pattern(AC_SIGN, rf"{plan_id}:[a-z0-9_]{{1,32}}")),
             CallbackQueryHandler(stop_button, pattern=pattern(AC_STOP, plan_id)),
-            MessageHandler(patient_text & AtStep(FLOW, Step.DATE, Step.DATE_INPUT), typed_date),
         ]
     )

@@ -8,11 +8,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from clinic.statuses import PlanStatus
 from handlers import triage
-from handlers.aftercare.common import button, pressed_plan, stale
+from handlers.aftercare.common import button, pressed_plan
 from handlers.callbacks import AC_FINE, AC_SIGN, parse_plan_button, plan_data
 from handlers.context import ClinicContext
 from handlers.navigation import back_to_menu
 from handlers.replies import CHECKIN_STEP, WARNING_SIGN_STEP, answer_button, health_step, send
+from handlers.steps import stale
 from services import aftercare
 from services.aftercare import Answer
 

@@ -1,5 +1,5 @@
 """What the aftercare handlers share: the flow's steps and typed state, the patient's
-day, small keyboard helpers, and the answers to stale buttons."""
+day and small keyboard helpers (handlers.steps answers stale buttons)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from clinic.aftercare import Laser
 from clinic.when import local_date
+from handlers import steps
 from handlers.callbacks import parse_plan_button
 from handlers.context import ClinicContext
-from handlers.navigation import back_to_menu, menu_keyboard, reshow_current_step
+from handlers.navigation import back_to_menu, menu_keyboard
 from handlers.replies import answer_button, send, show
 from services import aftercare
 from services.aftercare import Plan
@@ -77,8 +78,8 @@ def go(context: ClinicContext, step: Step, to: SetUp | None = None) -> None:
     context.flow.data = (to or SetUp()).to_data()
 
 
-def at(context: ClinicContext, *steps: Step) -> bool:
-    return context.flow.name == FLOW and context.flow.step in steps
+def at(context: ClinicContext, *at_steps: Step) -> bool:
+    return steps.at(context, FLOW, *at_steps)
 
 
 def leave(context: ClinicContext) -> None:
@@ -119,7 +120,7 @@ async def pressed_plan(update: Update, context: ClinicContext) -> Plan | None:
             context.session, plan_id=pressed.plan_id, patient_id=patient(context)
         )
     if plan is None:
-        await stale(update, context)
+        await steps.stale(update, context)
     return plan
 
 
@@ -133,10 +134,3 @@ async def ended(update: Update, context: ClinicContext) -> None:
     notice = context.text("aftercare.already_ended")
     await answer_button(update, context, notice)
     await send(update, context, notice, back_to_menu(context))
-
-
-async def stale(update: Update, context: ClinicContext) -> None:
-    """An old or forged button: say so, change nothing, show where the patient is."""
-    notice = context.text("fallback.old_button")
-    await answer_button(update, context, notice)
-    await reshow_current_step(update, context, notice)

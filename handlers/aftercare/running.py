@@ -21,7 +21,6 @@ from handlers.aftercare.common import (
     leave,
     patient,
     pressed_plan,
-    stale,
     today,
 )
 from handlers.aftercare.screens import time_screen
@@ -29,6 +28,7 @@ from handlers.context import ClinicContext
 from handlers.navigation import back_to_menu
 from handlers.nudges import care_plan, checkin_keyboard, nudge_text
 from handlers.replies import send, show
+from handlers.steps import stale
 from services import aftercare
 from services.aftercare import Declined, NothingLeft, Plan, Stopped
 

@@ -12,9 +12,11 @@ from telegram import Update
 from clinic.aftercare import DateProblem, check_treatment_date, parse_date, remaining
 from clinic.statuses import PlanStatus
 from clinic.when import day_label, days_before, when_label
+from handlers import steps
 from handlers.aftercare import running
 from handlers.aftercare.common import (
     FLOW,
+    Screen,
     SetUp,
     Step,
     at,
@@ -24,7 +26,6 @@ from handlers.aftercare.common import (
     go,
     patient,
     pressed_plan,
-    stale,
     state,
     today,
 )
@@ -39,8 +40,9 @@ from handlers.aftercare.screens import (
 )
 from handlers.callbacks import parse_days_ago, parse_laser, parse_time
 from handlers.context import ClinicContext
-from handlers.navigation import back_to_menu, menu_keyboard, reshows
+from handlers.navigation import back_to_menu
 from handlers.replies import answer_button, send, show
+from handlers.steps import stale
 from services import aftercare
 from services.aftercare import Invited, NothingLeft, Plan, Running
 
@@ -122,7 +124,7 @@ async def typed_date(update: Update, context: ClinicContext) -> None:
     treated_on = parse_date(message.text, today=today(context))
     if treated_on is None:
         await send(update, context, context.text("aftercare.date_unreadable"))
-        await reshow(update, context)
+        await steps.show_step(update, context, edit=False)
         return
     await _treatment_date(update, context, treated_on)
 
@@ -139,7 +141,7 @@ async def _treatment_date(update: Update, context: ClinicContext, treated_on: da
         else:
             text = context.text("aftercare.date_too_old", day=day, days=str(limit))
         await send(update, context, text)
-        await reshow(update, context)
+        await steps.show_step(update, context, edit=False)
         return
     await offer(update, context, SetUp(laser=state(context).laser, treated_on=treated_on))
 
@@ -198,24 +200,6 @@ async def _start_plan(update: Update, context: ClinicContext, send_at: time) -> 
     await show(update, context, context.text("aftercare.started", when=when), back_to_menu(context))
 
 
-async def back(update: Update, context: ClinicContext) -> None:
-    setup = state(context)
-    if at(context, Step.DATE, Step.DATE_INPUT, Step.LASER):
-        go(context, Step.LASER)
-        await show(update, context, *laser_screen(context))
-    elif at(context, Step.OFFER) and setup.invited is None:
-        go(context, Step.DATE, SetUp(laser=setup.laser))
-        await show(update, context, *date_screen(context, state(context)))
-    elif at(context, Step.TIME):
-        go(context, Step.OFFER, setup)
-        await show(update, context, *await offer_screen(context, setup))
-    elif at(context, Step.CHANGE_TIME) and (plan := await current(context)) is not None:
-        go(context, Step.STATUS, SetUp(plan=plan.id))
-        await show(update, context, *await status_screen(context, plan))
-    else:
-        await stale(update, context)
-
-
 # -- invitations (staff recorded a treatment) ------------------------------------------
 
 
@@ -239,23 +223,55 @@ async def invited_no(update: Update, context: ClinicContext) -> None:
         await declined(update, context)
 
 
-@reshows(FLOW)
-async def reshow(update: Update, context: ClinicContext) -> None:
-    setup, plan = state(context), await current(context)
-    if at(context, Step.LASER):
-        await send(update, context, *laser_screen(context))
-    elif at(context, Step.DATE):
-        await send(update, context, *date_screen(context, setup))
-    elif at(context, Step.DATE_INPUT):
-        await send(update, context, *type_date_screen(context))
-    elif at(context, Step.OFFER):
-        await send(update, context, *await offer_screen(context, setup))
-    elif at(context, Step.TIME):
-        await send(update, context, *time_screen(context, None))
-    elif at(context, Step.CHANGE_TIME) and plan is not None:
-        await send(update, context, *time_screen(context, plan.send_at))
-    elif at(context, Step.STATUS) and plan is not None:
-        await send(update, context, *await status_screen(context, plan))
-    else:
-        context.flow.reset()
-        await send(update, context, context.text("menu.prompt"), menu_keyboard(context))
+# -- the steps, declared once (handlers.steps shows them again and answers stale input) --
+
+
+async def _laser(context: ClinicContext) -> Screen:
+    return laser_screen(context)
+
+
+async def _date(context: ClinicContext) -> Screen:
+    return date_screen(context, state(context))
+
+
+async def _type_date(context: ClinicContext) -> Screen:
+    return type_date_screen(context)
+
+
+async def _offer(context: ClinicContext) -> Screen:
+    return await offer_screen(context, state(context))
+
+
+async def _time(context: ClinicContext) -> Screen:
+    return time_screen(context, None)
+
+
+async def _change_time(context: ClinicContext) -> Screen | None:
+    plan = await current(context)
+    return None if plan is None else time_screen(context, plan.send_at)
+
+
+async def _status(context: ClinicContext) -> Screen | None:
+    plan = await current(context)
+    return None if plan is None else await status_screen(context, plan)
+
+
+def _back_from_offer(context: ClinicContext) -> Step | None:
+    """An invitation starts at the offer: nothing to go back to."""
+    return Step.DATE if state(context).invited is None else None
+
+
+steps.declare(
+    steps.Flow(
+        FLOW,
+        {
+            Step.LASER: steps.Step(_laser, back=Step.LASER),
+            Step.DATE: steps.Step(_date, back=Step.LASER, text=typed_date),
+            Step.DATE_INPUT: steps.Step(_type_date, back=Step.LASER, text=typed_date),
+            Step.OFFER: steps.Step(_offer, back=_back_from_offer),
+            Step.TIME: steps.Step(_time, back=Step.OFFER),
+            Step.CHANGE_TIME: steps.Step(_change_time, back=Step.STATUS),
+            Step.STATUS: steps.Step(_status),
+        },
+    )
+)

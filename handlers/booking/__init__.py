@@ -7,7 +7,7 @@ decides; the handlers render its result).
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from handlers.booking.confirm import confirm
 from handlers.booking.state import (
@@ -21,17 +21,13 @@ from handlers.booking.state import (
     TIME,
 )
 from handlers.booking.steps import (
-    back,
     choose_day,
     choose_time,
     name_change,
     name_ok,
     reschedule,
-    shared_contact,
     skip_prescreen,
     start,
-    typed_name,
-    typed_phone,
     week,
 )
 from handlers.callbacks import (
@@ -48,7 +44,8 @@ from handlers.callbacks import (
     week_pattern,
 )
 from handlers.context import ClinicApp
-from handlers.navigation import BOOK, AtStep
+from handlers.navigation import BOOK
+from handlers.steps import back
 
 __all__ = ["DAY", "FLOW", "NAME", "NAME_INPUT", "OFFER", "PHONE", "SUMMARY", "TIME", "register"]
 
@@ -56,7 +53,6 @@ PRIVATE = filters.ChatType.PRIVATE
 
 
 def register(application: ClinicApp) -> None:
-    patient_text = PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     application.add_handlers(
         [
             CommandHandler("book", start, filters=PRIVATE),
@@ -66,12 +62,9 @@ def register(application: ClinicApp) -> None:
             CallbackQueryHandler(choose_time, pattern=slot_pattern()),
             CallbackQueryHandler(name_ok, pattern=exactly(BOOK_NAME_OK)),
             CallbackQueryHandler(name_change, pattern=exactly(BOOK_NAME_CHANGE)),
-            CallbackQueryHandler(back, pattern=exactly(BOOK_BACK)),
+            CallbackQueryHandler(back(FLOW), pattern=exactly(BOOK_BACK)),
             CallbackQueryHandler(confirm, pattern=exactly(BOOK_CONFIRM)),
             CallbackQueryHandler(skip_prescreen, pattern=exactly(BOOK_SKIP)),
             CallbackQueryHandler(reschedule, pattern=pattern(RESCHEDULE, r"\d{1,18}")),
-            MessageHandler(patient_text & AtStep(FLOW, NAME_INPUT), typed_name),
-            MessageHandler(patient_text & AtStep(FLOW, PHONE), typed_phone),
-            MessageHandler(PRIVATE & filters.CONTACT & AtStep(FLOW, PHONE), shared_contact),
         ]
     )

@@ -15,16 +15,15 @@ from handlers.booking.screens import (
     calendar,
     patient,
     save,
-    show_step,
     state_of,
     times_keyboard,
 )
 from handlers.booking.state import DAY, FLOW, SUMMARY, TIME, BookingState
-from handlers.booking.steps import stale
 from handlers.context import ClinicContext
 from handlers.navigation import menu_keyboard
 from handlers.notices import after_confirmation, to_staff
 from handlers.replies import answer_button, show
+from handlers.steps import at, show_step, stale
 from services import booking
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 async def confirm(update: Update, context: ClinicContext) -> None:
     """Books the time, or offers the nearest free ones if it was taken meanwhile."""
     flow, state = context.flow, state_of(context)
-    if flow.name != FLOW or flow.step != SUMMARY or state.start is None or not state.phone:
+    if not at(context, FLOW, SUMMARY) or state.start is None or not state.phone:
         await stale(update, context)
         return
     result = await booking.book(

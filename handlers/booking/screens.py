@@ -1,4 +1,4 @@
-"""The booking flow's screens, and showing the step the flow is at."""
+"""The booking flow's screens, and its steps declared to handlers.steps."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
-    Update,
 )
 
 from clinic.phone import display_phone
 from clinic.when import day_label, local_day_label, time_label, when_label
+from handlers import steps
 from handlers.booking.state import (
     DAY,
     FLOW,
@@ -39,7 +39,6 @@ from handlers.callbacks import (
 )
 from handlers.context import ClinicContext
 from handlers.navigation import CANDIDACY, back_to_menu_button
-from handlers.replies import send, show
 from services import booking
 
 Screen = tuple[str, InlineKeyboardMarkup]
@@ -251,26 +250,66 @@ def after_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
     )
 
 
-async def show_step(update: Update, context: ClinicContext, *, edit: bool = True) -> None:
-    """Shows the step the flow is at: in place after a button, as a new message otherwise.
-    A step whose answers are missing (or whose day is full now) shows the days."""
-    reply = show if edit else send
-    step, state = context.flow.step, state_of(context)
-    if step == TIME and (times := await times_screen(context, state)) is not None:
-        await reply(update, context, *times)
-    elif step == NAME:
-        await reply(update, context, *name_screen(context, state))
-    elif step == NAME_INPUT:
-        await reply(update, context, *name_input_screen(context))
-    elif step == PHONE:
-        await send(
-            update, context, context.text("booking.ask_phone"), phone_keyboard(context, state)
+# -- the steps, declared once (handlers.steps shows them again and answers stale input) --
+
+
+async def _days(context: ClinicContext) -> Screen:
+    state = state_of(context)
+    screen = await days_screen(context, state)
+    save(context, DAY, state)
+    return screen
+
+
+async def _times(context: ClinicContext) -> Screen | None:
+    return await times_screen(context, state_of(context))
+
+
+async def _name(context: ClinicContext) -> Screen:
+    return name_screen(context, state_of(context))
+
+
+async def _name_input(context: ClinicContext) -> Screen:
+    return name_input_screen(context)
+
+
+async def _phone(context: ClinicContext) -> steps.Screen:
+    return context.text("booking.ask_phone"), phone_keyboard(context, state_of(context))
+
+
+async def _offer(context: ClinicContext) -> Screen | None:
+    if not state_of(context).phone:
+        return None
+    return context.text("prescreen.offer"), offer_keyboard(context)
+
+
+async def _summary(context: ClinicContext) -> Screen | None:
+    state = state_of(context)
+    if state.start is None or not state.phone:
+        return None
+    return await summary_screen(context, state)
+
+
+def _before_phone(context: ClinicContext) -> str:
+    """Back from after the phone: a move keeps the name and number of the original
+    booking, so it goes back to the time."""
+    return TIME if state_of(context).moving else PHONE
+
+
+def declare(typed_name: steps.Handler, typed_phone: steps.Handler, contact: steps.Handler) -> None:
+    """The booking's steps: a step whose answers are missing (or whose day is full now)
+    shows the days."""
+    steps.declare(
+        steps.Flow(
+            FLOW,
+            {
+                DAY: steps.Step(_days),
+                TIME: steps.Step(_times, back=DAY),
+                NAME: steps.Step(_name, back=TIME),
+                NAME_INPUT: steps.Step(_name_input, back=NAME, text=typed_name),
+                PHONE: steps.Step(_phone, back=NAME, text=typed_phone, contact=contact),
+                OFFER: steps.Step(_offer, back=_before_phone),
+                SUMMARY: steps.Step(_summary, back=_before_phone),
+            },
+            otherwise=_days,
         )
-    elif step == OFFER and state.phone:
-        await reply(update, context, context.text("prescreen.offer"), offer_keyboard(context))
-    elif step == SUMMARY and state.start is not None and state.phone:
-        await reply(update, context, *await summary_screen(context, state))
-    else:
-        screen = await days_screen(context, state)
-        save(context, DAY, state)
-        await reply(update, context, *screen)
+    )

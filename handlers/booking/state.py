@@ -22,8 +22,6 @@ DAY, TIME, NAME, NAME_INPUT, PHONE, SUMMARY = (
     "summary",
 )
 OFFER = "prescreen_offer"
-# Where Back leads from each step.
-BACK_TO = {TIME: DAY, NAME: TIME, NAME_INPUT: NAME, PHONE: NAME, OFFER: PHONE, SUMMARY: PHONE}
 
 _UTC_MINUTE = "%Y%m%d%H%M"
 

@@ -12,17 +12,16 @@ from clinic.when import local_date
 from handlers import my_appointments
 from handlers.booking.screens import (
     calendar,
+    declare,
     name_input_screen,
     name_screen,
     patient,
     phone_keyboard,
     save,
-    show_step,
     state_of,
     times_screen,
 )
 from handlers.booking.state import (
-    BACK_TO,
     DAY,
     FLOW,
     NAME,
@@ -34,8 +33,9 @@ from handlers.booking.state import (
 )
 from handlers.callbacks import parse_day, parse_slot, parse_week, trailing_id
 from handlers.context import ClinicContext
-from handlers.navigation import reshows, show_menu
+from handlers.navigation import show_menu
 from handlers.replies import answer_button, send, show
+from handlers.steps import at, show_step, stale
 from services import booking
 
 _NAME = re.compile(r"[^\W\d_][\w'\u2019 .-]{0,62}[\w.]")
@@ -160,7 +160,7 @@ async def choose_time(update: Update, context: ClinicContext) -> None:
 
 async def name_ok(update: Update, context: ClinicContext) -> None:
     """Keeps the name and asks for the phone number."""
-    if context.flow.name != FLOW or context.flow.step != NAME:
+    if not at(context, FLOW, NAME):
         await stale(update, context)
         return
     # The name stays on screen without its buttons; the question comes as a new message
@@ -172,7 +172,7 @@ async def name_ok(update: Update, context: ClinicContext) -> None:
 
 async def name_change(update: Update, context: ClinicContext) -> None:
     """Asks the patient to type the name."""
-    if context.flow.name != FLOW or context.flow.step not in (NAME, NAME_INPUT):
+    if not at(context, FLOW, NAME, NAME_INPUT):
         await stale(update, context)
         return
     context.flow.step = NAME_INPUT
@@ -246,34 +246,11 @@ async def _leave_phone_step(
 
 async def skip_prescreen(update: Update, context: ClinicContext) -> None:
     """Goes on to the summary without the pre-screen."""
-    if context.flow.name != FLOW or context.flow.step != OFFER:
+    if not at(context, FLOW, OFFER):
         await stale(update, context)
         return
     context.flow.step = SUMMARY
     await show_step(update, context)
 
 
-async def back(update: Update, context: ClinicContext) -> None:
-    """Goes one step back."""
-    if context.flow.name != FLOW or context.flow.step not in BACK_TO:
-        await stale(update, context)
-        return
-    step = BACK_TO[context.flow.step]
-    if step == PHONE and state_of(context).moving:
-        step = TIME  # a move keeps the name and number of the original booking
-    context.flow.step = step
-    await show_step(update, context)
-
-
-async def stale(update: Update, context: ClinicContext) -> None:
-    """A button of a step the flow is no longer at."""
-    await answer_button(update, context, context.text("fallback.old_button"))
-    if context.flow.name == FLOW:
-        await show_step(update, context, edit=False)
-    else:
-        await show_menu(update, context)
-
-
-@reshows(FLOW)
-async def reshow(update: Update, context: ClinicContext) -> None:
-    await show_step(update, context, edit=False)
+declare(typed_name, typed_phone, shared_contact)

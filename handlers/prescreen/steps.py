@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from telegram import Update
 
+from handlers import steps
 from handlers.callbacks import QuestionButton, parse_question_button
 from handlers.context import ClinicContext
-from handlers.navigation import menu_keyboard, reshows
+from handlers.navigation import menu_keyboard
 from handlers.prescreen import screens
 from handlers.prescreen.state import CONSENT, FLOW, QUESTION, RESULT, RESUME, State
-from handlers.replies import PRESCREEN_STEP, answer_button, health_step, send, show
+from handlers.replies import PRESCREEN_STEP, health_step, show
+from handlers.steps import stale
 from services import prescreen
 from services.prescreen import Asking, Finished, NeedsConsent, Resumable, Run, Stale
 
@@ -62,8 +64,8 @@ async def start(update: Update, context: ClinicContext) -> None:
 
 async def agree(update: Update, context: ClinicContext) -> None:
     """Stores the consent time and asks the first question."""
-    if context.flow.name != FLOW or context.flow.step != CONSENT:
-        await _stale(update, context)
+    if not steps.at(context, FLOW, CONSENT):
+        await stale(update, context)
         return
     asking = await prescreen.consent(
         context.session,
@@ -85,7 +87,7 @@ async def resume(update: Update, context: ClinicContext) -> None:
     """Carries on at the question where the patient stopped."""
     run = await _current_run(context)
     if run is None or context.flow.step != RESUME:
-        await _stale(update, context)
+        await stale(update, context)
         return
     await _ask(update, context, run)
 
@@ -116,7 +118,7 @@ async def _pressed(update: Update, context: ClinicContext) -> QuestionButton | N
     assert query is not None and query.data is not None
     button = parse_question_button(query.data)
     if button is None or context.flow.step != QUESTION or _state(context).run != button.run_id:
-        await _stale(update, context, context.text("prescreen.old_question"))
+        await stale(update, context, context.text("prescreen.old_question"))
         return None
     return button
 
@@ -137,7 +139,7 @@ async def answer(update: Update, context: ClinicContext) -> None:
         now=context.scope.now,
     )
     if isinstance(answered, Stale):
-        await _stale(update, context, context.text("prescreen.old_question"))
+        await stale(update, context, context.text("prescreen.old_question"))
     elif isinstance(answered, Asking):
         await _ask(update, context, answered.run)
     else:
@@ -161,36 +163,54 @@ async def back(update: Update, context: ClinicContext) -> None:
         position=button.position,
     )
     if isinstance(moved, Stale):
-        await _stale(update, context, context.text("prescreen.old_question"))
+        await stale(update, context, context.text("prescreen.old_question"))
         return
     await _ask(update, context, moved.run)
 
 
-async def _stale(update: Update, context: ClinicContext, notice: str | None = None) -> None:
-    """An old button: say so, change nothing, and show where the patient is."""
-    notice = notice or context.text("fallback.old_button")
-    await answer_button(update, context, notice)
-    await send(update, context, notice)
-    await reshow(update, context)
+# -- the steps, declared once (handlers.steps shows them again and answers stale input) --
 
 
-@reshows(FLOW)
-async def reshow(update: Update, context: ClinicContext) -> None:
+async def _consent(context: ClinicContext) -> screens.Screen:
     health_step(context, PRESCREEN_STEP)
-    step = context.flow.step
-    if step == CONSENT:
-        await send(update, context, *screens.consent(context))
-        return
+    return screens.consent(context)
+
+
+async def _resume(context: ClinicContext) -> screens.Screen | None:
+    health_step(context, PRESCREEN_STEP)
     run = await _current_run(context)
-    if run is not None and step == RESUME:
-        await send(update, context, *screens.resume(context, run))
-    elif run is not None:
-        _go(context, QUESTION, State(run=run.id))
-        await send(update, context, *screens.question(context, run))
-    elif step == RESULT and (
-        summary := await prescreen.latest(context.session, patient_id=_patient(context))
-    ):
-        await send(update, context, *screens.result(context, summary))
-    else:
-        context.flow.reset()
-        await send(update, context, context.text("menu.prompt"), menu_keyboard(context))
+    return None if run is None else screens.resume(context, run)
+
+
+async def _question(context: ClinicContext) -> screens.Screen | None:
+    health_step(context, PRESCREEN_STEP)
+    run = await _current_run(context)
+    if run is None:
+        return None
+    _go(context, QUESTION, State(run=run.id))
+    return screens.question(context, run)
+
+
+async def _latest(context: ClinicContext) -> screens.Screen | None:
+    health_step(context, PRESCREEN_STEP)
+    summary = await prescreen.latest(context.session, patient_id=_patient(context))
+    return None if summary is None else screens.result(context, summary)
+
+
+async def _nowhere(context: ClinicContext) -> None:
+    """A step that cannot be shown: the menu, still logged as a health step."""
+    health_step(context, PRESCREEN_STEP)
+
+
+steps.declare(
+    steps.Flow(
+        FLOW,
+        {
+            CONSENT: steps.Step(_consent),
+            RESUME: steps.Step(_resume),
+            QUESTION: steps.Step(_question),
+            RESULT: steps.Step(_latest),
+        },
+        otherwise=_nowhere,
+    )
+)
