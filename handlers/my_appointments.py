@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
@@ -32,6 +36,21 @@ REASONS = ("reason_cant_make_it", "reason_unwell", "reason_changed_mind")
 MAX_REASON = 300
 
 PRIVATE = filters.ChatType.PRIVATE
+
+
+@dataclass(frozen=True)
+class Cancelling:
+    """The flow's state while the patient says why they cancel: which appointment (0 if
+    a state saved by an older version had none, which then matches no appointment)."""
+
+    appointment_id: int
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Cancelling:
+        return cls(int(data.get("appointment", 0)))
+
+    def data(self) -> dict[str, Any]:
+        return {"appointment": self.appointment_id}
 
 
 async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarkup]:
@@ -133,7 +152,7 @@ async def ask_cancel(update: Update, context: ClinicContext) -> None:
     if appointment is None:
         await show_list(update, context, context.text("appointments.not_available"))
         return
-    context.flow.go(FLOW, CANCELLING, appointment=appointment.id)
+    context.flow.go(FLOW, CANCELLING, **Cancelling(appointment.id).data())
     await show(update, context, *_reason_screen(context, appointment))
 
 
@@ -152,7 +171,7 @@ async def cancel_with_text(update: Update, context: ClinicContext) -> None:
     """Cancels with the reason the patient typed."""
     assert update.message is not None and update.message.text is not None
     reason = " ".join(update.message.text.split())[:MAX_REASON]
-    await _cancel(update, context, int(context.flow.data.get("appointment", 0)), reason)
+    await _cancel(update, context, Cancelling.of(context.flow.data).appointment_id, reason)
 
 
 async def _cancel(
@@ -219,7 +238,7 @@ async def _listed(context: ClinicContext) -> tuple[str, InlineKeyboardMarkup]:
 
 
 async def _reason(context: ClinicContext) -> tuple[str, InlineKeyboardMarkup] | None:
-    appointment = await own_upcoming(context, int(context.flow.data.get("appointment", 0)))
+    appointment = await own_upcoming(context, Cancelling.of(context.flow.data).appointment_id)
     return None if appointment is None else _reason_screen(context, appointment)
 
 
