@@ -109,25 +109,30 @@ async def active(session: AsyncSession, *, patient_id: int) -> PlanView | None:
 
 
 async def paused(session: AsyncSession, *, patient_id: int) -> PlanView | None:
-    """The patient's newest plan, if the bot stopped it because they had blocked it."""
-    plan = await newest(session, patient_id=patient_id)
-    if plan is None or plan.status != PlanStatus.STOPPED:
-        return None
-    reason = await session.scalar(
-        select(AftercarePlan.end_reason).where(AftercarePlan.id == plan.id)
+    """The plan that was sending when the bot found the patient had blocked it, if it is
+    their newest plan that ever sent. An invitation lapsed by the same block is not one:
+    the patient never said yes to it."""
+    row = await session.scalar(
+        select(AftercarePlan)
+        .where(AftercarePlan.patient_id == patient_id, AftercarePlan.started_at.is_not(None))
+        .order_by(AftercarePlan.started_at.desc(), AftercarePlan.id.desc())
+        .limit(1)
     )
-    return plan if reason == "unreachable" else None
+    if row is None or row.status != PlanStatus.STOPPED or row.end_reason != "unreachable":
+        return None
+    return _view(row)
 
 
 async def resume(session: AsyncSession, *, plan_id: int) -> PlanView | None:
     """Sends a plan stopped for a blocked chat again; None if it is no longer paused
-    (resumed already, or replaced)."""
+    (resumed already, or replaced) or never sent (a lapsed invitation)."""
     result = await session.execute(
         update(AftercarePlan)
         .where(
             AftercarePlan.id == plan_id,
             AftercarePlan.status == PlanStatus.STOPPED,
             AftercarePlan.end_reason == "unreachable",
+            AftercarePlan.started_at.is_not(None),
         )
         .values(status=PlanStatus.ACTIVE, ended_at=None, end_reason=None)
     )

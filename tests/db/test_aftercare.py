@@ -259,9 +259,11 @@ async def test_a_blocked_chat_pauses_the_plan_until_resumed(database: Database) 
     assert await _plan_row(database, bens.id) == ("active", None, None)
     assert await _outbox_statuses(database, plan.id) == ["cancelled", "cancelled"]
     async with database.transaction() as session:
-        # The newest plan is the invitation (created last, same instant, higher id).
+        # The plan that was sending is what the block paused, not the newer invitation
+        # it lapsed (the patient never said yes to that one): it cannot be resumed.
         paused = await aftercare.paused(session, patient_id=ana)
-        assert paused is not None and paused.id == invited.id
+        assert paused is not None and paused.id == plan.id
+        assert await aftercare.resume(session, plan_id=invited.id) is None
         resumed = await aftercare.resume(session, plan_id=plan.id)
         assert resumed is not None and resumed.id == plan.id
         assert resumed.status == PlanStatus.ACTIVE
