@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +30,8 @@ class PlanView:
     appointment_id: int | None
 
 
-def _view(row: AftercarePlan) -> PlanView:
+def _view(row: Any) -> PlanView:
+    """A plan as an ORM object, or as a row of _VIEW_COLUMNS (same attribute names)."""
     return PlanView(
         id=row.id,
         patient_id=row.patient_id,
@@ -67,19 +69,7 @@ async def find(
     if patient_id is not None:
         query = query.where(AftercarePlan.patient_id == patient_id)
     row = (await (await core(session)).execute(query)).first()
-    if row is None:
-        return None
-    return PlanView(
-        id=row.id,
-        patient_id=row.patient_id,
-        laser=Laser(row.laser),
-        treated_on=row.treated_on,
-        status=PlanStatus(row.status),
-        send_at=row.send_at,
-        last_nudge_day=row.last_nudge_day,
-        recorded_by=row.recorded_by,
-        appointment_id=row.appointment_id,
-    )
+    return None if row is None else _view(row)
 
 
 async def newest(session: AsyncSession, *, patient_id: int) -> PlanView | None:

@@ -19,9 +19,8 @@ from clinic.statuses import AppointmentStatus
 from db import aftercare, appointments, outbox, patients
 from db.aftercare import PlanView
 from db.appointments import AppointmentView
-from services.outbox import queue
+from services import notify
 
-REMINDER = "reminder"  # the outbox kind of a reminder before a consultation
 UNREACHABLE = "unreachable"  # why a plan stopped when its patient blocked the bot
 
 
@@ -81,17 +80,7 @@ async def resume_reminders(
     """Queues again the reminders still ahead of these appointments; whatever reminder
     is still pending is replaced, so none goes twice."""
     for appointment in appointments:
-        assert appointment.patient_id is not None
-        await outbox.cancel_pending(session, appointment_id=appointment.id, kinds=(REMINDER,))
-        chat_id = await patients.chat_of(session, patient_id=appointment.patient_id)
-        for hours, due_at in reminder_times(appointment.starts_at, now):
-            queue(
-                session,
-                kind=REMINDER,
-                chat_id=chat_id,
-                patient_id=appointment.patient_id,
-                appointment_id=appointment.id,
-                payload={"hours": hours, "starts_at": appointment.starts_at.isoformat()},
-                due_at=due_at,
-                now=now,
-            )
+        await outbox.cancel_pending(
+            session, appointment_id=appointment.id, kinds=(notify.REMINDER,)
+        )
+        await notify.queue_reminders(session, appointment=appointment, now=now)
