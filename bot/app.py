@@ -56,6 +56,7 @@ def build_application(
         staff_confirm=settings.clinic.booking_confirmation == "staff" and staff_chat_id is not None,
         retention=settings.clinic.retention,
         staff=StaffRoster(listed=settings.clinic.staff_user_ids),
+        staff_language=settings.clinic.staff_language,
     )
     rate = settings.telegram.telegram_messages_per_second
     limiter = LaneLimiter(rate)
@@ -81,7 +82,12 @@ def build_application(
         .updater(None)  # bot.poller confirms updates only after they are committed
         .concurrent_updates(
             TransactionalUpdateProcessor(
-                services.database, clock, sender, liveness.key, on_outbox=dispatcher.wake
+                services.database,
+                clock,
+                sender,
+                liveness.key,
+                services.content.choose,
+                on_outbox=dispatcher.wake,
             )
         )
         .context_types(ContextTypes(context=ClinicContext))
@@ -135,7 +141,9 @@ async def start_application(application: ClinicApp) -> None:
     if services.staff_chat.id is not None:
         # Before the first update: who may act as staff (no transaction is open here).
         await fetch_admins(application.bot, services)
-    await publish_commands(application.bot, services.content, services.staff_chat.id)
+    await publish_commands(
+        application.bot, services.content, services.staff_language, services.staff_chat.id
+    )
     await application.start()
 
 

@@ -215,7 +215,15 @@ class Dispatcher:
         render = self._renderers.get(due.kind)
         if render is None:
             raise LookupError(f"outbox row of unknown kind {due.kind!r}")
-        return await render(session, self._services, due, self._services.clock())
+        services = self._services
+        # Written at send time in the reader's language: the staff group's, or the
+        # patient's as it is now (they may have switched since the row was queued).
+        reader = (
+            services.for_staff
+            if due.chat_id < 0
+            else services.speaking(due.language, due.language_code)
+        )
+        return await render(session, services, due, services.clock(), reader)
 
     def _delivery(self, due: Due, message: Outgoing, deadline: float) -> Delivery:
         to_group = due.chat_id < 0

@@ -26,7 +26,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.lanes import Lane
-from bot.scope import close_scope, open_scope
+from bot.scope import ChooseLanguage, close_scope, open_scope
 from bot.sender import LEASE, Delivery, Job, Sender
 from clinic.clock import Clock, utc_now
 from db.engine import Database
@@ -67,6 +67,7 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
         clock: Clock,
         sender: Sender,
         owner: int,
+        choose_language: ChooseLanguage,
         max_concurrent_updates: int = 512,
         *,
         on_outbox: Callable[[], None] | None = None,
@@ -77,6 +78,7 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
         self._sender = sender
         # This process's key in the outbox claims (db.liveness).
         self._owner = owner
+        self._choose_language = choose_language
         # Called after a commit that queued messages due now.
         self._on_outbox = on_outbox
         self._chats: dict[int, _ChatLock] = {}
@@ -135,7 +137,7 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
                 now = self._clock()
                 if not await claim_update(session, update_id=update.update_id, now=now):
                     return Outcome.DUPLICATE, None  # by us before a crash, or by a twin
-                scope = await open_scope(session, update, now)
+                scope = await open_scope(session, update, now, self._choose_language)
                 token = CURRENT_SCOPE.set(scope)
                 try:
                     await coroutine
@@ -164,7 +166,7 @@ class TransactionalUpdateProcessor(BaseUpdateProcessor):
         async with self._database.transaction() as session:
             await claim_update(session, update_id=update.update_id, now=failed.now)
             # The flow state is read afresh, as it was before the failed handler ran.
-            scope = await open_scope(session, update, failed.now)
+            scope = await open_scope(session, update, failed.now, self._choose_language)
             scope.log, scope.replies, scope.button = failed.log, failed.replies, failed.button
             scope.reply_ids = await close_scope(
                 scope, claimed_until=utc_now() + LEASE, owner=self._owner

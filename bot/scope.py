@@ -3,6 +3,7 @@ processor's part of handling an update (bot.processor)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -24,8 +25,14 @@ def _private_patient(update: Update) -> bool:
     return acted and chat is not None and chat.type == "private" and user is not None
 
 
-async def open_scope(session: AsyncSession, update: Update, now: datetime) -> UpdateScope:
-    """Loads the patient and their flow, and logs what they sent."""
+# The language for someone whose Telegram is set to this language_code.
+ChooseLanguage = Callable[[str | None], str]
+
+
+async def open_scope(
+    session: AsyncSession, update: Update, now: datetime, choose: ChooseLanguage
+) -> UpdateScope:
+    """Loads the patient, their language and their flow, and logs what they sent."""
     chat = update.effective_chat
     scope = UpdateScope(
         session=session,
@@ -43,10 +50,15 @@ async def open_scope(session: AsyncSession, update: Update, now: datetime) -> Up
         last_name=user.last_name,
         username=user.username,
         language_code=user.language_code,
+        language=choose(user.language_code),
     )
-    scope.patient_id, scope.flow, scope.returned = await open_conversation(
-        session, visitor=visitor, now=now
+    conversation = await open_conversation(session, visitor=visitor, now=now)
+    scope.patient_id, scope.flow, scope.returned = (
+        conversation.patient_id,
+        conversation.flow,
+        conversation.returned,
     )
+    scope.language = conversation.language or visitor.language
     kind, text, message_id = describe(update)
     scope.log.append(
         LogEntry(

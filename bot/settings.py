@@ -37,6 +37,9 @@ _HINTS = {
     "STAFF_USER_IDS": "use Telegram user ids separated by commas, e.g. 123456789,987654321",
     "CLINIC_TIMEZONE": "use an IANA time zone name, e.g. America/Toronto",
     "CLINIC_CONTENT_DIR": "use a folder holding the files of clinic/content/ (clinic.toml, ...)",
+    "STAFF_LANGUAGE": (
+        "use the name of a language folder of the clinic's content, e.g. en or fr (default en)"
+    ),
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
     "BOOKING_CONFIRMATION": "use staff (staff confirm each booking) or instant",
     "MESSAGE_LOG_RETENTION_DAYS": "use a whole number of days, at least 1 (default 90)",
@@ -90,6 +93,8 @@ class ClinicSettings(BaseSettings):
     clinic_timezone: str = "America/Toronto"
     # A folder with the clinic's own copy of the files in clinic/content/
     clinic_content_dir: Path = PACKAGED_CONTENT
+    # The language of the staff group's cards, alerts and commands: a content folder.
+    staff_language: str = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # staff: a booking is a request until staff confirm it in the group; instant: booked.
     booking_confirmation: Literal["staff", "instant"] = "staff"
@@ -132,6 +137,15 @@ class ClinicSettings(BaseSettings):
         if not value.is_dir():
             raise ValueError("not a folder")
         return value
+
+    @field_validator("staff_language")
+    @classmethod
+    def _spoken(cls, value: str, info: ValidationInfo) -> str:
+        folder = info.data.get("clinic_content_dir", PACKAGED_CONTENT)
+        language = value.strip().lower()
+        if not re.fullmatch(r"[a-z]{2,8}", language) or not (folder / language).is_dir():
+            raise ValueError("no such language")
+        return language
 
     @field_validator("log_level", "booking_confirmation", mode="before")
     @classmethod

@@ -1,4 +1,14 @@
-"""Loading the clinic's editable content (details, FAQ, texts, schedule, plans) from TOML."""
+"""Loading the clinic's editable content from TOML: the clinic's details and schedule,
+shared by every language, and one folder per language (en/, fr/, ...) with what people
+read: texts, FAQ, pre-screen and aftercare plans.
+
+Why content files per language rather than gettext catalogues: the pre-screen, the FAQ
+and the aftercare plans are structured (questions with groups, care by day, warning
+signs with their words), not a flat list of sentences, and texts are looked up by a
+stable key rather than by their English wording, so the clinic can reword English
+without orphaning a translation. A translation must mirror its source exactly (the
+same keys, placeholders, questions, days and signs), checked here at start; a third
+language is a third folder."""
 
 from __future__ import annotations
 
@@ -6,18 +16,26 @@ import re
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberPattern
 
 from clinic.aftercare import Aftercare, CarePlan, Laser, Sign
 from clinic.prescreen import Band, Group, Question, Questionnaire
 from clinic.schedule import Schedule
+from clinic.when import Dates
 
 PACKAGED_CONTENT = Path(__file__).parent / "content"
+# Spoken to anyone whose Telegram language the clinic has no folder for.
+FALLBACK_LANGUAGE = "en"
+# The files each language folder holds; clinic.toml and schedule.toml are shared.
+LANGUAGE_FILES = ("texts.toml", "faq.toml", "prescreen.toml", "aftercare.toml")
 
 # Telegram's hard limit for a message; content that exceeds it could never be sent.
 MAX_MESSAGE_LENGTH = 4096
@@ -66,15 +84,71 @@ class Texts:
             raise ContentError(f"texts.toml has no text '{key}'") from None
         return template.format_map({**self._defaults, **values})
 
+    @property
+    def entries(self) -> Mapping[str, str]:
+        """Every template by key, unfilled (for checking translations)."""
+        return self._entries
+
 
 @dataclass(frozen=True)
 class Content:
+    """Everything a person reads in one language, beside the clinic's shared details."""
+
+    language: str  # the folder's name: "en", "fr"
+    locale: str  # CLDR, for dates, times and prices: "en_CA", "fr_CA"
     clinic: ClinicInfo
     faq: Faq
     texts: Texts
     schedule: Schedule
     questionnaire: Questionnaire
     aftercare: Aftercare
+
+    def dates(self, zone: ZoneInfo) -> Dates:
+        return Dates(
+            zone,
+            self.locale,
+            when_phrase=self.texts.entries["dates.when"],
+            day_year_phrase=self.texts.entries["dates.day_year"],
+        )
+
+    def name_of(self, language: str) -> str:
+        """How this language names `language`: "French", "anglais" (CLDR)."""
+        name: str | None = Locale.parse(language).get_language_name(self.locale)
+        return name or language
+
+    @property
+    def own_name(self) -> str:
+        """How the language names itself, as on its button: "English", "Français"."""
+        name = self.name_of(self.language)
+        return name[:1].upper() + name[1:]
+
+
+@dataclass(frozen=True)
+class ClinicContent:
+    """The content in every language the clinic speaks, the fallback first."""
+
+    languages: Mapping[str, Content]
+
+    @property
+    def fallback(self) -> Content:
+        return self.languages[FALLBACK_LANGUAGE]
+
+    @property
+    def clinic(self) -> ClinicInfo:
+        return self.fallback.clinic
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.fallback.schedule
+
+    def speaking(self, language: str | None) -> Content:
+        """The content in `language`, or in the fallback language if there is none."""
+        return self.languages.get(language or FALLBACK_LANGUAGE, self.fallback)
+
+    def choose(self, language_code: str | None) -> str:
+        """The language for someone whose Telegram is set to `language_code` ("fr-CA")."""
+        primary = (language_code or "").split("-")[0].lower()
+        return primary if primary in self.languages else FALLBACK_LANGUAGE
 
 
 def _read(directory: Path, name: str) -> dict[str, Any]:
@@ -105,11 +179,20 @@ def _clinic(data: dict[str, Any]) -> ClinicInfo:
     )
 
 
-def _faq(data: dict[str, Any]) -> Faq:
+def _fill(where: str, raw: Any, values: Mapping[str, str]) -> str:
+    """A text with the clinic's details and prices filled in; no other placeholder."""
+    fields = {name for _, name, _, _ in string.Formatter().parse(str(raw)) if name}
+    if unknown := fields - set(values):
+        raise ContentError(f"{where} uses unknown {{{sorted(unknown)[0]}}}")
+    return str(raw).strip().format_map(values)
+
+
+def _faq(data: dict[str, Any], values: Mapping[str, str]) -> Faq:
     topics = []
     for number, raw in enumerate(data.get("topic", []), start=1):
         try:
-            topic = FaqTopic(key=raw["key"], button=raw["button"], answer=raw["answer"].strip())
+            answer = _fill(f"faq.toml: topic {number}", raw["answer"], values)
+            topic = FaqTopic(key=raw["key"], button=raw["button"], answer=answer)
         except KeyError as exc:
             raise ContentError(f"faq.toml: topic {number} has no {exc}") from None
         if not _KEY.fullmatch(topic.key):
@@ -162,6 +245,8 @@ _FILLED_BY_THE_BOT = {
     "query",
     "username",
     "arrow",
+    "year",
+    "language",
 }
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -271,23 +356,50 @@ def _questionnaire(data: dict[str, Any], texts: Texts) -> Questionnaire:
     return Questionnaire(str(data["version"]), questions, bands)
 
 
-def _clinic_values(clinic: ClinicInfo) -> dict[str, str]:
-    return {"clinic": clinic.name, "phone": clinic.phone, "address": clinic.address}
+def _prices(data: dict[str, Any]) -> dict[str, int]:
+    prices = data.get("prices", {})
+    for name, amount in prices.items():
+        if not _KEY.fullmatch(name) or not isinstance(amount, int) or amount < 0:
+            raise ContentError(f"clinic.toml: [prices] {name} must be a whole number of dollars")
+    return dict(prices)
 
 
-def _care_text(where: str, raw: Any, clinic: ClinicInfo) -> str:
-    values = _clinic_values(clinic)
-    fields = {name for _, name, _, _ in string.Formatter().parse(str(raw)) if name}
-    if unknown := fields - set(values):
-        raise ContentError(f"aftercare.toml: {where} uses unknown {{{sorted(unknown)[0]}}}")
-    text = str(raw).strip().format_map(values)
+def _money(amount: int, locale: Locale) -> str:
+    """Whole dollars in the locale's currency format: "$1,600", "1 600 $"."""
+    pattern = locale.currency_formats["standard"]
+    whole = NumberPattern(
+        pattern.pattern,
+        pattern.prefix,
+        pattern.suffix,
+        pattern.grouping,
+        pattern.int_prec,
+        (0, 0),
+        pattern.exp_prec,
+        pattern.exp_plus,
+        pattern.number_pattern,
+    )
+    return str(whole.apply(amount, locale, currency="CAD", currency_digits=False))
+
+
+def _values(clinic: ClinicInfo, prices: Mapping[str, int], locale: Locale) -> dict[str, str]:
+    """What every text may use: the clinic's details and its prices."""
+    return {
+        "clinic": clinic.name,
+        "phone": clinic.phone,
+        "address": clinic.address,
+        **{name: _money(amount, locale) for name, amount in prices.items()},
+    }
+
+
+def _care_text(where: str, raw: Any, values: Mapping[str, str]) -> str:
+    text = _fill(f"aftercare.toml: {where}", raw, values)
     # Room for the day's heading and the check-in question around it.
     if not text or len(text) > MAX_MESSAGE_LENGTH // 2:
         raise ContentError(f"aftercare.toml: {where} must have a text of 1-2048 characters")
     return text
 
 
-def _care_plan(laser: Laser, data: dict[str, Any], clinic: ClinicInfo) -> CarePlan:
+def _care_plan(laser: Laser, data: dict[str, Any], values: Mapping[str, str]) -> CarePlan:
     table = data.get(laser.value)
     if not isinstance(table, dict) or "name" not in table:
         raise ContentError(f"aftercare.toml: [{laser.value}] with a name is missing")
@@ -302,7 +414,7 @@ def _care_plan(laser: Laser, data: dict[str, Any], clinic: ClinicInfo) -> CarePl
             raise ContentError(f"aftercare.toml: {where} needs days 'from' and 'to', 0 to 365")
         if last < first:
             raise ContentError(f"aftercare.toml: {where} ends before it starts")
-        text = _care_text(where, raw.get("text", ""), clinic)
+        text = _care_text(where, raw.get("text", ""), values)
         for day in range(first, last + 1):
             if day in care:
                 raise ContentError(f"aftercare.toml: {laser.value} has two texts for day {day}")
@@ -319,7 +431,7 @@ def _time(text: Any) -> time:
         raise ContentError(f"aftercare.toml: time '{text}' is not HH:MM") from None
 
 
-def _aftercare(data: dict[str, Any], clinic: ClinicInfo) -> Aftercare:
+def _aftercare(data: dict[str, Any], values: Mapping[str, str]) -> Aftercare:
     signs = []
     for number, raw in enumerate(data.get("sign", []), start=1):
         key, button = str(raw.get("key", "")), str(raw.get("button", ""))
@@ -343,7 +455,7 @@ def _aftercare(data: dict[str, Any], clinic: ClinicInfo) -> Aftercare:
     if not isinstance(max_days_ago, int) or max_days_ago < 1:
         raise ContentError("aftercare.toml: max_days_ago must be a whole number, at least 1")
     return Aftercare(
-        plans={laser: _care_plan(laser, data, clinic) for laser in Laser},
+        plans={laser: _care_plan(laser, data, values) for laser in Laser},
         signs=tuple(signs),
         times=tuple(sorted(times)),
         default_time=default,
@@ -351,29 +463,130 @@ def _aftercare(data: dict[str, Any], clinic: ClinicInfo) -> Aftercare:
     )
 
 
-def _texts(data: dict[str, Any], clinic: ClinicInfo) -> Texts:
+def _texts(data: dict[str, Any], values: Mapping[str, str]) -> Texts:
     entries = {
         f"{section}.{key}": value for section, table in data.items() for key, value in table.items()
     }
-    defaults = _clinic_values(clinic)
     # Fail at start, not in front of a patient, on a placeholder the bot never fills.
-    known = {*defaults, *_FILLED_BY_THE_BOT}
+    known = {*values, *_FILLED_BY_THE_BOT}
     for key, template in entries.items():
         fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
         if unknown := fields - known:
             raise ContentError(f"texts.toml: '{key}' uses unknown {{{sorted(unknown)[0]}}}")
-    return Texts(entries, defaults)
+    return Texts(entries, values)
 
 
-def load_content(directory: Path = PACKAGED_CONTENT) -> Content:
-    """Reads and checks clinic, faq, texts, schedule, prescreen and aftercare .toml files."""
-    clinic = _clinic(_read(directory, "clinic.toml"))
-    texts = _texts(_read(directory, "texts.toml"), clinic)
-    return Content(
-        clinic=clinic,
-        faq=_faq(_read(directory, "faq.toml")),
-        texts=texts,
-        schedule=_schedule(_read(directory, "schedule.toml")),
-        questionnaire=_questionnaire(_read(directory, "prescreen.toml"), texts),
-        aftercare=_aftercare(_read(directory, "aftercare.toml"), clinic),
+def _locale(data: dict[str, Any], folder: Path) -> Locale:
+    code = str(data.get("language", {}).get("locale", ""))
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ContentError(
+            f"{folder}/texts.toml: [language] locale '{code}' is not a CLDR locale like fr_CA"
+        ) from None
+
+
+def _language(
+    folder: Path, clinic: ClinicInfo, schedule: Schedule, prices: Mapping[str, int]
+) -> Content:
+    try:
+        raw_texts = _read(folder, "texts.toml")
+        locale = _locale(raw_texts, folder)
+        values = _values(clinic, prices, locale)
+        texts = _texts(raw_texts, values)
+        return Content(
+            language=folder.name,
+            locale=str(locale),
+            clinic=clinic,
+            faq=_faq(_read(folder, "faq.toml"), values),
+            texts=texts,
+            schedule=schedule,
+            questionnaire=_questionnaire(_read(folder, "prescreen.toml"), texts),
+            aftercare=_aftercare(_read(folder, "aftercare.toml"), values),
+        )
+    except ContentError as exc:
+        message = str(exc)
+        raise ContentError(
+            message if str(folder) in message else f"{folder.name}/{message}"
+        ) from None
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _mirror(translation: Content, source: Content) -> None:
+    """A translation says the same things as the source: the same texts with the same
+    placeholders, topics, questions, bands, days of care and signs."""
+    where = translation.language
+    for key, template in source.texts.entries.items():
+        theirs = translation.texts.entries.get(key)
+        if theirs is None:
+            raise ContentError(f"{where}/texts.toml has no text '{key}'")
+        if _placeholders(theirs) != _placeholders(template):
+            raise ContentError(
+                f"{where}/texts.toml: '{key}' must use the placeholders of "
+                f"{source.language}/texts.toml: {sorted(_placeholders(template))}"
+            )
+    if extra := set(translation.texts.entries) - set(source.texts.entries):
+        raise ContentError(f"{where}/texts.toml: '{sorted(extra)[0]}' is not in {source.language}/")
+    if [t.key for t in translation.faq.topics] != [t.key for t in source.faq.topics]:
+        raise ContentError(f"{where}/faq.toml must have the topics of {source.language}/, in order")
+    ours, theirs_q = source.questionnaire, translation.questionnaire
+    if (
+        theirs_q.version != ours.version
+        or [(q.key, q.group, len(q.answers)) for q in theirs_q.questions]
+        != [(q.key, q.group, len(q.answers)) for q in ours.questions]
+        or [(b.up_to, b.skin_type, bool(b.flag)) for b in theirs_q.bands]
+        != [(b.up_to, b.skin_type, bool(b.flag)) for b in ours.bands]
+    ):
+        raise ContentError(
+            f"{where}/prescreen.toml must have the version, questions and bands of "
+            f"{source.language}/, in order"
+        )
+    care, theirs_a = source.aftercare, translation.aftercare
+    for laser, plan in care.plans.items():
+        other = theirs_a.plans[laser]
+        if other.healing_days != plan.healing_days or other.days != plan.days:
+            raise ContentError(
+                f"{where}/aftercare.toml: {laser.value} must have the days of {source.language}/"
+            )
+    if [sign.key for sign in theirs_a.signs] != [sign.key for sign in care.signs] or (
+        theirs_a.times,
+        theirs_a.default_time,
+        theirs_a.max_days_ago,
+    ) != (care.times, care.default_time, care.max_days_ago):
+        raise ContentError(
+            f"{where}/aftercare.toml must have the signs, times and max_days_ago of "
+            f"{source.language}/"
+        )
+
+
+def _with_every_languages_words(content: Content, words: Mapping[str, tuple[str, ...]]) -> Content:
+    """A patient may report a warning sign in any language the clinic speaks."""
+    signs = tuple(Sign(sign.key, sign.button, words[sign.key]) for sign in content.aftercare.signs)
+    aftercare = replace(content.aftercare, signs=signs)
+    return replace(content, aftercare=aftercare)
+
+
+def load_content(directory: Path = PACKAGED_CONTENT) -> ClinicContent:
+    """Reads and checks clinic.toml, schedule.toml and each language's folder."""
+    shared = _read(directory, "clinic.toml")
+    clinic, prices = _clinic(shared), _prices(shared)
+    schedule = _schedule(_read(directory, "schedule.toml"))
+    folders = sorted(
+        (path for path in directory.iterdir() if (path / "texts.toml").is_file()),
+        key=lambda path: (path.name != FALLBACK_LANGUAGE, path.name),
+    )
+    if not folders or folders[0].name != FALLBACK_LANGUAGE:
+        raise ContentError(f"{directory}/{FALLBACK_LANGUAGE}/ (the fallback language) is missing")
+    languages = [_language(folder, clinic, schedule, prices) for folder in folders]
+    for translation in languages[1:]:
+        _mirror(translation, languages[0])
+    words: dict[str, tuple[str, ...]] = {}
+    for content in languages:
+        for sign in content.aftercare.signs:
+            words[sign.key] = (*words.get(sign.key, ()), *sign.words)
+    return ClinicContent(
+        {content.language: _with_every_languages_words(content, words) for content in languages}
     )

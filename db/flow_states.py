@@ -26,11 +26,16 @@ class Visitor:
     last_name: str | None
     username: str | None
     language_code: str | None
+    # The language a new patient is given: the one their language_code asks for.
+    language: str | None = None
 
 
 class Conversation(NamedTuple):
     patient_id: int
     flow: Flow
+    # The language the patient is spoken to in; None: they have none stored yet (they
+    # wrote before languages were kept), so follow their language_code.
+    language: str | None
     # They write again after the bot found them unreachable (they had blocked it).
     returned: bool = False
 
@@ -53,6 +58,7 @@ async def open_conversation(
                 Patient.last_name,
                 Patient.username,
                 Patient.language_code,
+                Patient.language,
                 Patient.reachable,
                 FlowState.flow,
                 FlowState.step,
@@ -72,9 +78,10 @@ async def open_conversation(
             last_name=visitor.last_name,
             username=visitor.username,
             language_code=visitor.language_code,
+            language=visitor.language,
             now=now,
         )
-        return Conversation(patient_id, Flow())
+        return Conversation(patient_id, Flow(), visitor.language)
     names = (visitor.first_name, visitor.last_name, visitor.username, visitor.language_code)
     if (row.first_name, row.last_name, row.username, row.language_code) != names or not (
         row.reachable
@@ -92,10 +99,10 @@ async def open_conversation(
         )
     returned = not row.reachable
     if row.has_flow is None:
-        return Conversation(row.id, Flow(), returned)
+        return Conversation(row.id, Flow(), row.language, returned)
     data = dict(row.data or {})
     flow = Flow(row.flow, row.step, data, _stored=(row.flow, row.step, copy.deepcopy(data)))
-    return Conversation(row.id, flow, returned)
+    return Conversation(row.id, flow, row.language, returned)
 
 
 async def save_flow(session: AsyncSession, *, patient_id: int, flow: Flow, now: datetime) -> None:

@@ -55,6 +55,9 @@ class Patient(Base):
     last_name: Mapped[str | None] = mapped_column(String(64))
     username: Mapped[str | None] = mapped_column(String(32))
     language_code: Mapped[str | None] = mapped_column(String(35))
+    # The content folder the patient is spoken to in ("en", "fr"), set at first contact
+    # from language_code and by /language; None: follow language_code.
+    language: Mapped[str | None] = mapped_column(String(8))
     phone: Mapped[str | None] = mapped_column(String(20))
     consented_at: Mapped[datetime | None]
     # False once the patient blocks the bot: scheduled messages to them stop.

@@ -44,6 +44,10 @@ class Due:
     plan_id: int | None
     payload: dict[str, Any]
     attempts: int
+    # The patient's language and Telegram's language_code, for rendering a message to
+    # them in their language (None when the row is about no patient).
+    language: str | None = None
+    language_code: str | None = None
 
 
 def enqueue(
@@ -202,6 +206,8 @@ async def claim(
                 OutboxMessage.payload,
                 OutboxMessage.attempts,
                 Patient.reachable,
+                Patient.language,
+                Patient.language_code,
             )
             .outerjoin(Patient, Patient.id == OutboxMessage.patient_id)
             .where(
@@ -228,6 +234,8 @@ async def claim(
                     plan_id=row.plan_id,
                     payload=dict(row.payload or {}),
                     attempts=row.attempts,
+                    language=row.language,
+                    language_code=row.language_code,
                 )
             )
     if claimed:

@@ -21,6 +21,7 @@ async def upsert_patient(
     username: str | None,
     language_code: str | None,
     now: datetime,
+    language: str | None = None,
 ) -> int:
     """Returns the patient's id, created on first contact, with the names Telegram sends now.
 
@@ -33,6 +34,7 @@ async def upsert_patient(
         last_name=last_name,
         username=username,
         language_code=language_code,
+        language=language,
         reachable=True,
         created_at=now,
     )
@@ -48,6 +50,20 @@ async def upsert_patient(
         },
     ).returning(Patient.id)
     return int((await session.execute(statement)).scalar_one())
+
+
+async def language_of(session: AsyncSession, *, patient_id: int) -> tuple[str | None, str | None]:
+    """The patient's chosen language and Telegram's language_code ((None, None): gone)."""
+    row = (
+        await session.execute(
+            select(Patient.language, Patient.language_code).where(Patient.id == patient_id)
+        )
+    ).first()
+    return (None, None) if row is None else (row.language, row.language_code)
+
+
+async def set_language(session: AsyncSession, *, patient_id: int, language: str) -> None:
+    await session.execute(update(Patient).where(Patient.id == patient_id).values(language=language))
 
 
 async def reachability(session: AsyncSession, *, telegram_id: int) -> tuple[int, bool] | None:

@@ -7,7 +7,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import BadRequest
 
-from clinic.content import Content
+from clinic.content import ClinicContent
 from handlers import (
     aftercare,
     agenda,
@@ -15,6 +15,7 @@ from handlers import (
     closures,  # noqa: F401  (only a renderer: imported to register it)
     fallback,
     info,
+    language,
     menu,
     my_appointments,
     prescreen,
@@ -40,6 +41,7 @@ COMMANDS = (
     "contact",
     "mydata",
     "forget",
+    "language",
     "help",
 )
 # The staff group's menu, described by the [staff_commands] texts.
@@ -50,6 +52,7 @@ def register(application: ClinicApp) -> None:
     fallback.register_guard(application)
     welcome_back.register(application)
     menu.register(application)
+    language.register(application)
     info.register(application)
     prescreen.register(application)
     booking.register(application)
@@ -65,17 +68,23 @@ def register(application: ClinicApp) -> None:
     fallback.register(application)
 
 
-async def publish_commands(bot: Bot, content: Content, staff_chat_id: int | None) -> None:
+async def publish_commands(
+    bot: Bot, content: ClinicContent, staff_language: str, staff_chat_id: int | None
+) -> None:
     """Registers the command menus Telegram shows next to the message box: the patients'
-    everywhere, the staff's in the staff group only."""
-    await bot.set_my_commands(
-        [BotCommand(name, content.texts(f"commands.{name}")) for name in COMMANDS]
-    )
+    everywhere, in each language for those whose Telegram speaks it (the fallback
+    language for everyone else), and the staff's in the staff group only."""
+    for code, spoken in content.languages.items():
+        commands = [BotCommand(name, spoken.texts(f"commands.{name}")) for name in COMMANDS]
+        if code == content.fallback.language:
+            await bot.set_my_commands(commands)
+        await bot.set_my_commands(commands, language_code=code)
+    staff = content.speaking(staff_language)
     if staff_chat_id is None:
         return
     try:
         await bot.set_my_commands(
-            [BotCommand(name, content.texts(f"staff_commands.{name}")) for name in STAFF_COMMANDS],
+            [BotCommand(name, staff.texts(f"staff_commands.{name}")) for name in STAFF_COMMANDS],
             scope=BotCommandScopeChat(staff_chat_id),
         )
     except BadRequest as exc:

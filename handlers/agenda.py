@@ -19,7 +19,7 @@ from clinic.agenda import (
     export_range,
 )
 from clinic.phone import display_phone, normalise_phone
-from clinic.when import day_label, local_date, time_label, when_label
+from clinic.when import local_date
 from handlers.callbacks import STAFF_OPEN, appointment_data
 from handlers.context import ClinicApp, ClinicContext
 from handlers.notices import patient_name, prescreen_line
@@ -53,16 +53,16 @@ async def _agenda(
     for appointment in found[:MAX_LISTED]:
         day = local_date(appointment.starts_at, zone)
         if days > 1 and day != shown_day:
-            lines.append("\n" + context.text("agenda.day", day=day_label(day)))
+            lines.append("\n" + context.text("agenda.day", day=context.dates.day(day)))
             shown_day = day
         name = patient_name(context.services, appointment)
-        at = time_label(appointment.starts_at, zone)
+        at = context.dates.time(appointment.starts_at)
         lines.append(
             context.text("agenda.line", time=at, name=name, status=_status(context, appointment))
         )
         label = f"{at} {appointment.name or ''}"
         if days > 1:
-            label = f"{day_label(day)[:3]} {label}"
+            label = f"{context.dates.weekday(day)} {label}"
         buttons.append(
             [
                 InlineKeyboardButton(
@@ -81,18 +81,22 @@ async def _agenda(
 async def today(update: Update, context: ClinicContext) -> None:
     """Today's consultations, each with a button to its card."""
     day, _ = agenda_days(context.scope.now, context.services.zone)
-    await _agenda(update, context, day, 1, context.text("agenda.today", day=day_label(day)))
+    await _agenda(update, context, day, 1, context.text("agenda.today", day=context.dates.day(day)))
 
 
 async def tomorrow(update: Update, context: ClinicContext) -> None:
     day, _ = agenda_days(context.scope.now, context.services.zone, after=1)
-    await _agenda(update, context, day, 1, context.text("agenda.tomorrow", day=day_label(day)))
+    await _agenda(
+        update, context, day, 1, context.text("agenda.tomorrow", day=context.dates.day(day))
+    )
 
 
 async def week(update: Update, context: ClinicContext) -> None:
     """Today and the six days after it."""
     first, last = agenda_days(context.scope.now, context.services.zone, count=WEEK)
-    title = context.text("agenda.week", first=day_label(first), last=day_label(last))
+    title = context.text(
+        "agenda.week", first=context.dates.day(first), last=context.dates.day(last)
+    )
     await _agenda(update, context, first, WEEK, title)
 
 
@@ -215,14 +219,14 @@ def _prescreen_outcome(context: ClinicContext, newest: Summary | None) -> str:
     return context.text(
         "agenda.patient_prescreen",
         outcome=context.text(f"agenda.patient_prescreen_{newest.outcome}"),
-        day=f"{day_label(day)} {day.year}",
+        day=context.dates.day_year(day),
     )
 
 
 def _patient_card(
     context: ClinicContext, file: PatientFile
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    match, newest, zone = file.patient, file.prescreen, context.services.zone
+    match, newest = file.patient, file.prescreen
     parts = [
         context.text(
             "agenda.patient",
@@ -236,7 +240,7 @@ def _patient_card(
     if file.appointments:
         lines = [context.text("agenda.patient_appointments")]
         for appointment in file.appointments:
-            when = when_label(appointment.starts_at, zone)
+            when = context.dates.when(appointment.starts_at)
             lines.append(
                 context.text(
                     "agenda.patient_appointment", when=when, status=_status(context, appointment)
@@ -265,7 +269,7 @@ def _patient_card(
                 context.text(
                     "agenda.patient_message",
                     arrow="→" if entry.direction.value == "in" else "←",
-                    when=when_label(entry.at, zone),
+                    when=context.dates.when(entry.at),
                     text=html.escape(shown),
                 )
             )

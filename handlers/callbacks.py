@@ -44,6 +44,7 @@ FORGET_NO = "pv:keep"
 # A patient back after blocking the bot: turn the paused messages on again, or not.
 WELCOME_RESUME = "back:yes"
 WELCOME_KEEP_OFF = "back:no"
+LANGUAGE = "lang:"  # + a content language folder ("en", "fr")
 FAQ_TOPIC = "faq:"  # + topic key (the FAQ list itself is the menu's "faq")
 # The pre-screen (candidacy questionnaire).
 PS_AGREE = "ps:agree"  # consent given

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinic.when import day_label
+from clinic.content import Content
 from handlers.notices import renders
 from handlers.outgoing import Outgoing
 from services.closures import KIND
@@ -17,9 +17,9 @@ from services.outbox import Due
 
 @renders(KIND)
 async def render_warning(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     last = date.fromisoformat(due.payload["last"])
     return Outgoing(
-        services.content.texts("staff.closures_running_out", day=f"{day_label(last)} {last.year}")
+        content.texts("staff.closures_running_out", day=content.dates(services.zone).day_year(last))
     )

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from clinic.content import Content
 from clinic.conversation import Flow, LogEntry
+from clinic.when import Dates
 from handlers.outgoing import Outgoing
 from services.context import Services
 
@@ -46,6 +47,9 @@ class UpdateScope:
     # The chat the update came from, where replies go.
     chat_id: int | None = None
     patient_id: int | None = None
+    # The patient's language (a content folder); None: not a patient's update, so the
+    # staff group's language.
+    language: str | None = None
     flow: Flow = field(default_factory=Flow)
     log: list[LogEntry] = field(default_factory=list)
     # What the handlers said back, in order; sent once the transaction committed.
@@ -75,7 +79,17 @@ class ClinicContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any],
 
     @property
     def content(self) -> Content:
-        return self.services.content
+        """The content in the language of whoever this update is from."""
+        scope = CURRENT_SCOPE.get()
+        language = scope.language if scope is not None else None
+        if language is None:
+            return self.services.for_staff
+        return self.services.content.speaking(language)
+
+    @property
+    def dates(self) -> Dates:
+        """Dates and times in that language, in the clinic's zone."""
+        return self.content.dates(self.services.zone)
 
     @property
     def scope(self) -> UpdateScope:

@@ -9,7 +9,6 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from clinic.when import local_day_label, when_label
 from handlers import steps
 from handlers.callbacks import (
     APPOINTMENTS,
@@ -63,19 +62,18 @@ async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarku
         return context.text("appointments.none"), InlineKeyboardMarkup(
             [[book], [back_to_menu_button(context)]]
         )
-    zone = context.services.zone
     lines = [context.text("appointments.title")]
     rows = []
     for line in upcoming:
         appointment = line.appointment
         status = context.text(f"appointments.{appointment.status}")
         if line.moving_from is not None:
-            old_when = when_label(line.moving_from.starts_at, zone)
+            old_when = context.dates.when(line.moving_from.starts_at)
             status = context.text("appointments.move_pending", old_when=old_when)
         elif line.being_moved:
             status = context.text("appointments.confirmed_moving")
-        lines.append(f"📅 {when_label(appointment.starts_at, zone)}\n{status}")
-        day = local_day_label(appointment.starts_at, zone)
+        lines.append(f"📅 {context.dates.when(appointment.starts_at)}\n{status}")
+        day = context.dates.local_day(appointment.starts_at)
         rows.append(
             [
                 InlineKeyboardButton(
@@ -140,7 +138,7 @@ def _reason_screen(
     rows.append(
         [InlineKeyboardButton(context.text("appointments.keep"), callback_data=APPOINTMENTS)]
     )
-    when = when_label(appointment.starts_at, context.services.zone)
+    when = context.dates.when(appointment.starts_at)
     return context.text("appointments.ask_reason", when=when), InlineKeyboardMarkup(rows)
 
 
@@ -190,7 +188,7 @@ async def _cancel(
         return
     appointment, kept = result.appointment, result.kept
     context.flow.reset()
-    when = when_label(appointment.starts_at, context.services.zone)
+    when = context.dates.when(appointment.starts_at)
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(context.text("appointments.book_again"), callback_data=BOOK)],
@@ -198,7 +196,7 @@ async def _cancel(
         ]
     )
     if kept is not None:
-        old_when = when_label(kept.starts_at, context.services.zone)
+        old_when = context.dates.when(kept.starts_at)
         text = context.text("appointments.move_withdrawn", when=when, old_when=old_when)
         appointments_button = InlineKeyboardButton(
             context.text("menu.appointments"), callback_data=APPOINTMENTS
@@ -223,7 +221,7 @@ async def there(update: Update, context: ClinicContext) -> None:
         await show_list(update, context, context.text("appointments.not_available"))
         return
     appointment = result.appointment
-    when = when_label(appointment.starts_at, context.services.zone)
+    when = context.dates.when(appointment.starts_at)
     await send(
         update, context, context.text("appointments.see_you", when=when), back_to_menu(context)
     )

@@ -16,6 +16,7 @@ BOOK = "menu:book"
 AFTERCARE = "menu:aftercare"
 PROBLEM = "menu:problem"
 CONTACT = "menu:contact"
+LANGUAGES = "menu:language"
 
 
 def menu_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
@@ -27,6 +28,7 @@ def menu_keyboard(context: ClinicContext) -> InlineKeyboardMarkup:
         ("menu.aftercare", AFTERCARE),
         ("menu.problem", PROBLEM),
         ("menu.contact", CONTACT),
+        ("menu.language", LANGUAGES),
     ]
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(context.text(key), callback_data=data)] for key, data in labels]

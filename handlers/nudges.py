@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clinic.aftercare import CarePlan
+from clinic.content import Content
 from clinic.phone import display_phone
-from clinic.when import day_label
 from handlers import triage
 from handlers.callbacks import (
     AC_FINE,
@@ -39,12 +39,12 @@ from services.outbox import Due
 log = logging.getLogger(__name__)
 
 
-def care_plan(services: Services, plan: Plan) -> CarePlan:
-    return services.content.aftercare.plans[plan.laser]
+def care_plan(content: Content, plan: Plan) -> CarePlan:
+    return content.aftercare.plans[plan.laser]
 
 
-def checkin_keyboard(services: Services, plan_id: int) -> InlineKeyboardMarkup:
-    texts = services.content.texts
+def checkin_keyboard(content: Content, plan_id: int) -> InlineKeyboardMarkup:
+    texts = content.texts
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(texts(key), callback_data=plan_data(prefix, plan_id))]
@@ -57,16 +57,14 @@ def checkin_keyboard(services: Services, plan_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def nudge_text(services: Services, plan: Plan, day: int) -> str:
-    care = care_plan(services, plan)
-    return services.content.texts(
-        "aftercare.nudge", number=str(day), laser=care.name, text=care.care[day]
-    )
+def nudge_text(content: Content, plan: Plan, day: int) -> str:
+    care = care_plan(content, plan)
+    return content.texts("aftercare.nudge", number=str(day), laser=care.name, text=care.care[day])
 
 
 @renders(NUDGE)
 async def render_nudge(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | Expired | None:
     decision = await aftercare.due_nudge(
         session,
@@ -74,7 +72,7 @@ async def render_nudge(
         chat_id=due.chat_id,
         day=int(due.payload["day"]),
         at=due.payload.get("at"),
-        settings=services.content.aftercare,
+        settings=content.aftercare,
         zone=services.zone,
         now=now,
     )
@@ -89,8 +87,8 @@ async def render_nudge(
             decision.day,
         )
         return Expired(settle=Settle(NUDGE, decision.done))
-    text = nudge_text(services, decision.plan, decision.day)
-    keyboard = checkin_keyboard(services, decision.plan.id)
+    text = nudge_text(content, decision.plan, decision.day)
+    keyboard = checkin_keyboard(content, decision.plan.id)
     return Outgoing(text, keyboard, settle=Settle(NUDGE, decision.done))
 
 
@@ -103,14 +101,16 @@ async def nudges_done(
 
 @renders(INVITE)
 async def render_invite(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     plan = await aftercare.invitation_to_send(session, plan_id=due.plan_id)
     if plan is None:
         return None
-    texts = services.content.texts
+    texts = content.texts
     text = texts(
-        "aftercare.invite", laser=care_plan(services, plan).name, day=day_label(plan.treated_on)
+        "aftercare.invite",
+        laser=care_plan(content, plan).name,
+        day=content.dates(services.zone).day(plan.treated_on),
     )
     keyboard = InlineKeyboardMarkup(
         [
@@ -136,13 +136,13 @@ def invite(context: ClinicContext, plan: Plan, chat_id: int) -> None:
 
 @renders(ALERT)
 async def render_alert(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     found = await aftercare.alert(session, checkin_id=int(due.payload["checkin"]))
     if found is None:
         return None  # the patient's data was deleted meanwhile
     checkin, plan, person = found.checkin, found.plan, found.person
-    texts, signs = services.content.texts, services.content.aftercare
+    texts, signs = content.texts, content.aftercare
     sign = signs.sign(checkin.sign or "")
     name = f'<a href="tg://user?id={person.telegram_id}">{html.escape(person.name)}</a>'
     text = texts(
@@ -150,9 +150,9 @@ async def render_alert(
         sign=html.escape(sign.button if sign else checkin.sign or "?"),
         name=name,
         patient_phone=display_phone(person.phone) if person.phone else texts("staff.no_phone"),
-        laser=care_plan(services, plan).name,
+        laser=care_plan(content, plan).name,
         number=str(checkin.day),
-        day=day_label(plan.treated_on),
+        day=content.dates(services.zone).day(plan.treated_on),
     )
-    keyboard, settle = triage.alert_extras(services, plan.patient_id, person.telegram_id)
+    keyboard, settle = triage.alert_extras(content, plan.patient_id, person.telegram_id)
     return Outgoing(text, keyboard, settle=settle)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from clinic.when import when_label
+from clinic.content import Content
 from handlers.callbacks import FORGET_NO, FORGET_YES, pattern
 from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import back_to_menu
@@ -79,12 +79,12 @@ async def forget(update: Update, context: ClinicContext) -> None:
 
 @renders(STAFF_FORGOTTEN)
 async def render_staff_forgotten(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     """Only the time: the patient's name and phone are gone, the earlier card has them."""
     starts_at = datetime.fromisoformat(due.payload["starts_at"])
-    when = when_label(starts_at, services.zone)
-    return Outgoing(services.content.texts("privacy.staff_forgotten", when=when))
+    when = content.dates(services.zone).when(starts_at)
+    return Outgoing(content.texts("privacy.staff_forgotten", when=when))
 
 
 def register(application: ClinicApp) -> None:

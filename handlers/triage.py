@@ -22,10 +22,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler
 
 from clinic.aftercare import plan_day
+from clinic.content import Content
 from clinic.phone import display_phone
 from clinic.schedule import is_open
 from clinic.triage import Finding, read_signs
-from clinic.when import day_label, local_date
+from clinic.when import local_date
 from handlers import staff
 from handlers.callbacks import (
     STAFF_ON_IT,
@@ -127,7 +128,7 @@ async def _report(update: Update, context: ClinicContext, findings: Sequence[Fin
 
 
 def alert_extras(
-    services: Services, patient_id: int, telegram_id: int
+    content: Content, patient_id: int, telegram_id: int
 ) -> tuple[InlineKeyboardMarkup, Settle]:
     """What every warning-sign alert carries: the "I'm on it" button, and the patient
     being told once the alert is in the group."""
@@ -135,7 +136,7 @@ def alert_extras(
         [
             [
                 InlineKeyboardButton(
-                    services.content.texts("triage.on_it_button"),
+                    content.texts("triage.on_it_button"),
                     callback_data=on_it_data(patient_id),
                 )
             ]
@@ -153,17 +154,17 @@ async def alerts_delivered(
 
 @renders(HEARD)
 async def render_heard(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
-    return Outgoing(services.content.texts("triage.heard"))
+    return Outgoing(content.texts("triage.heard"))
 
 
 @renders(ON_IT)
 async def render_on_it(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     staff = html.escape(str(due.payload.get("staff") or ""))
-    return Outgoing(services.content.texts("triage.on_it", staff=staff))
+    return Outgoing(content.texts("triage.on_it", staff=staff))
 
 
 async def on_it(update: Update, context: ClinicContext) -> None:
@@ -195,7 +196,7 @@ async def on_it(update: Update, context: ClinicContext) -> None:
 
 @renders(ALERT)
 async def render_alert(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     """The staff group's alert: who, what they reported, their treatment. The row goes
     with the patient's data if they have it deleted; blocking the bot or stopping a
@@ -203,21 +204,21 @@ async def render_alert(
     patient_id = due.patient_id
     if patient_id is None:
         return None
-    texts, content = services.content.texts, services.content.aftercare
+    texts, care = content.texts, content.aftercare
     view = await triage.alert_view(session, patient_id=patient_id)
     person, plan = view.contact, view.plan
-    labels = [sign.button if (sign := content.sign(key)) else key for key in due.payload["signs"]]
+    labels = [sign.button if (sign := care.sign(key)) else key for key in due.payload["signs"]]
     treatment = "—"
     if plan is not None:
         treatment = texts(
             "triage.staff_treatment",
-            laser=content.plans[plan.laser].name,
+            laser=care.plans[plan.laser].name,
             number=str(plan_day(plan.treated_on, local_date(now, services.zone))),
-            day=day_label(plan.treated_on),
+            day=content.dates(services.zone).day(plan.treated_on),
         )
     words = due.payload.get("words") or []
     said = texts("triage.staff_words", words=html.escape(", ".join(words))) if words else ""
-    keyboard, settle = alert_extras(services, patient_id, person.telegram_id)
+    keyboard, settle = alert_extras(content, patient_id, person.telegram_id)
     text = texts(
         "triage.staff_alert",
         signs=html.escape("; ".join(labels)),

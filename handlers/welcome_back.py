@@ -13,7 +13,6 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, TypeHandler
 
-from clinic.when import when_label
 from handlers.callbacks import WELCOME_KEEP_OFF, WELCOME_RESUME, pattern
 from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import back_to_menu
@@ -32,7 +31,7 @@ async def offer(update: Update, context: ClinicContext, patient_id: int) -> None
     if paused.plan is not None:
         lines.append(context.text("welcome_back.paused_plan"))
     for appointment in paused.appointments:
-        when = when_label(appointment.starts_at, context.services.zone)
+        when = context.dates.when(appointment.starts_at)
         lines.append(context.text("welcome_back.paused_reminders", when=when))
     keyboard = InlineKeyboardMarkup(
         [

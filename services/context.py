@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from clinic.clock import Clock
-from clinic.content import Content
+from clinic.content import ClinicContent, Content
 from db.engine import Database
 from db.retention import Retention
 
@@ -52,7 +52,7 @@ class StaffRoster:
 class Services:
     """Long-lived objects shared by all handlers, kept in bot_data."""
 
-    content: Content
+    content: ClinicContent
     database: Database
     clock: Clock
     zone: ZoneInfo
@@ -62,7 +62,20 @@ class Services:
     # How long each kind of personal data is kept (the *_RETENTION_DAYS settings).
     retention: Retention = field(default_factory=Retention)
     staff: StaffRoster = field(default_factory=StaffRoster)
+    # The staff group's language (STAFF_LANGUAGE): a folder of the content.
+    staff_language: str = "en"
 
     @property
     def staff_chat_id(self) -> int | None:
         return self.staff_chat.id
+
+    @property
+    def for_staff(self) -> Content:
+        """What staff read: the content in the staff group's language."""
+        return self.content.speaking(self.staff_language)
+
+    def speaking(self, language: str | None, language_code: str | None = None) -> Content:
+        """What a patient reads: their language, or the one their Telegram asks for."""
+        if language is None:
+            language = self.content.choose(language_code)
+        return self.content.speaking(language)

@@ -84,3 +84,9 @@ async def resume_reminders(
             session, appointment_id=appointment.id, kinds=(notify.REMINDER,)
         )
         await notify.queue_reminders(session, appointment=appointment, now=now)
+
+
+async def speak(session: AsyncSession, *, patient_id: int, language: str) -> None:
+    """The patient chose the language they are spoken to in, from now on: scheduled
+    messages are written in it too, as each is rendered when it is sent."""
+    await patients.set_language(session, patient_id=patient_id, language=language)

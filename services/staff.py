@@ -92,6 +92,8 @@ class Card:
     # The newest treatment recorded on the card.
     treatment: PlanView | None
     actions: tuple[tuple[CardAction, ...], ...]
+    # The patient's language and Telegram's language_code; (None, None) once deleted.
+    language: tuple[str | None, str | None] = (None, None)
 
 
 async def card(session: AsyncSession, appointment: AppointmentView, *, now: datetime) -> Card:
@@ -111,6 +113,11 @@ async def card(session: AsyncSession, appointment: AppointmentView, *, now: date
             starts_at=appointment.starts_at,
             now=now,
             has_patient=appointment.patient_id is not None,
+        ),
+        language=(
+            (None, None)
+            if appointment.patient_id is None
+            else await patients.language_of(session, patient_id=appointment.patient_id)
         ),
     )
 

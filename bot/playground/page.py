@@ -22,7 +22,6 @@ from aiohttp import web
 
 from bot.playground.botapi import ChatMessage, User
 from bot.playground.session import STAFF_CHAT_ID, STAFF_MEMBER, Playground
-from clinic.when import when_label
 from db import outbox
 
 log = logging.getLogger(__name__)
@@ -123,9 +122,9 @@ def _chat(playground: Playground, chat_id: int) -> dict[str, Any]:
 
 
 def snapshot(playground: Playground, patient: User) -> dict[str, Any]:
-    zone = playground.application.bot_data["services"].zone
+    services = playground.application.bot_data["services"]
     return {
-        "clock": when_label(playground.clock(), zone),
+        "clock": services.for_staff.dates(services.zone).when(playground.clock()),
         "patients": [
             {
                 "id": p.id,

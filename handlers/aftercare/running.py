@@ -9,7 +9,6 @@ from telegram import Update
 
 from clinic.aftercare import plan_day
 from clinic.statuses import PlanStatus
-from clinic.when import clock_label, when_label
 from handlers.aftercare.common import (
     SetUp,
     Step,
@@ -52,7 +51,7 @@ async def change_time_to(update: Update, context: ClinicContext, send_at: time) 
     changed = await aftercare.change_time(
         context.session,
         plan=plan,
-        care=care_plan(context.services, plan),
+        care=care_plan(context.content, plan),
         send_at=send_at,
         zone=context.services.zone,
         now=context.scope.now,
@@ -64,8 +63,8 @@ async def change_time_to(update: Update, context: ClinicContext, send_at: time) 
     go(context, Step.STATUS, SetUp(plan=plan.id))
     text = context.text(
         "aftercare.time_changed",
-        time=clock_label(send_at),
-        when=when_label(changed.next_at, context.services.zone),
+        time=context.dates.clock(send_at),
+        when=context.dates.when(changed.next_at),
     )
     await show(update, context, text, back_to_menu(context))
 
@@ -76,7 +75,7 @@ async def todays_care(update: Update, context: ClinicContext) -> None:
     if plan is None:
         await stale(update, context)
         return
-    care = care_plan(context.services, plan)
+    care = care_plan(context.content, plan)
     number = plan_day(plan.treated_on, today(context))
     days = [day for day in care.days if day <= number]
     if not days:
@@ -85,8 +84,8 @@ async def todays_care(update: Update, context: ClinicContext) -> None:
     await send(
         update,
         context,
-        nudge_text(context.services, plan, days[-1]),
-        checkin_keyboard(context.services, plan.id),
+        nudge_text(context.content, plan, days[-1]),
+        checkin_keyboard(context.content, plan.id),
     )
 
 

@@ -7,7 +7,6 @@ from datetime import time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clinic.aftercare import plan_day
-from clinic.when import clock_label, day_label, when_label
 from handlers.aftercare.common import Screen, SetUp, button, patient, rows, today
 from handlers.callbacks import (
     AC_BACK,
@@ -83,7 +82,7 @@ async def offer_screen(context: ClinicContext, state: SetUp) -> Screen:
     text = context.text(
         "aftercare.offer",
         laser=care.name,
-        day=day_label(state.treated_on),
+        day=context.dates.day(state.treated_on),
         healing_days=str(care.healing_days),
         count=str(offer.count),
     )
@@ -103,7 +102,7 @@ def time_screen(context: ClinicContext, current: time | None) -> Screen:
     settings = context.content.aftercare
     buttons = []
     for at in settings.times:
-        label = clock_label(at)
+        label = context.dates.clock(at)
         if at == current:
             label = context.text("aftercare.current", time=label)
         elif current is None and at == settings.default_time:
@@ -115,15 +114,15 @@ def time_screen(context: ClinicContext, current: time | None) -> Screen:
 
 
 def _plan_values(context: ClinicContext, plan: Plan) -> dict[str, str]:
-    care = care_plan(context.services, plan)
+    care = care_plan(context.content, plan)
     return {
         "laser": care.name,
-        "day": day_label(plan.treated_on),
+        "day": context.dates.day(plan.treated_on),
         "number": str(plan_day(plan.treated_on, today(context))),
         "total": str(care.last_day),
         "healing_days": str(care.healing_days),
         "milestones": ", ".join(str(day) for day in care.milestones),
-        "time": clock_label(plan.send_at or context.content.aftercare.default_time),
+        "time": context.dates.clock(plan.send_at or context.content.aftercare.default_time),
     }
 
 
@@ -133,9 +132,7 @@ async def status_screen(context: ClinicContext, plan: Plan) -> Screen:
     if next_at is None:
         text = context.text("aftercare.status_ending", **values)
     else:
-        text = context.text(
-            "aftercare.status", when=when_label(next_at, context.services.zone), **values
-        )
+        text = context.text("aftercare.status", when=context.dates.when(next_at), **values)
     return text, rows(
         [button(context, "aftercare.todays_care", AC_TODAY)],
         [button(context, "aftercare.change_time", AC_CHANGE_TIME)],

@@ -11,7 +11,7 @@ from telegram import Update
 
 from clinic.aftercare import DateProblem, check_treatment_date, parse_date, remaining
 from clinic.statuses import PlanStatus
-from clinic.when import day_label, days_before, when_label
+from clinic.when import days_before
 from handlers import steps
 from handlers.aftercare import running
 from handlers.aftercare.common import (
@@ -135,7 +135,7 @@ async def _treatment_date(update: Update, context: ClinicContext, treated_on: da
     problem = check_treatment_date(treated_on, today=today(context), max_days_ago=limit)
     if problem is not None:
         await answer_button(update, context)
-        day = day_label(treated_on)
+        day = context.dates.day(treated_on)
         if problem is DateProblem.FUTURE:
             text = context.text("aftercare.date_future", day=day)
         else:
@@ -196,7 +196,7 @@ async def _start_plan(update: Update, context: ClinicContext, send_at: time) -> 
         return
     log.info("aftercare started plan_id=%s laser=%s", started.plan.id, started.plan.laser.value)
     go(context, Step.STATUS, SetUp(plan=started.plan.id))
-    when = when_label(started.first, context.services.zone)
+    when = context.dates.when(started.first)
     await show(update, context, context.text("aftercare.started", when=when), back_to_menu(context))
 
 

@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 
 from clinic.statuses import AppointmentStatus
-from clinic.when import local_date, when_label
+from clinic.when import local_date
 from handlers import my_appointments
 from handlers.booking.screens import (
     after_keyboard,
@@ -70,15 +70,14 @@ async def confirm(update: Update, context: ClinicContext) -> None:
 async def _booked(update: Update, context: ClinicContext, result: booking.Booked) -> None:
     booked = result.appointment
     to_staff(context, "staff_card", booked)
-    zone = context.services.zone
-    when = when_label(booked.starts_at, zone)
+    when = context.dates.when(booked.starts_at)
     if booked.status == AppointmentStatus.CONFIRMED:
         await after_confirmation(context, booked)
         text = context.text("booking.booked", when=when)
     elif not result.moved:
         text = context.text("booking.requested", when=when)
     elif result.kept is not None:
-        old_when = when_label(result.kept.starts_at, zone)
+        old_when = context.dates.when(result.kept.starts_at)
         text = context.text("booking.move_requested", when=when, old_when=old_when)
     else:
         text = context.text("booking.rescheduled_requested", when=when)
@@ -90,7 +89,7 @@ async def _taken(
     update: Update, context: ClinicContext, state: BookingState, taken: booking.Taken
 ) -> None:
     """Tells the loser of a race, and offers the free times nearest to the one wanted."""
-    when = when_label(taken.wanted, context.services.zone)
+    when = context.dates.when(taken.wanted)
     await answer_button(update, context, context.text("booking.taken"))
     state.day = local_date(taken.wanted, context.services.zone)
     save(context, TIME, state)

@@ -13,7 +13,6 @@ from telegram import (
 )
 
 from clinic.phone import display_phone
-from clinic.when import day_label, local_day_label, time_label, when_label
 from handlers import steps
 from handlers.booking.state import (
     DAY,
@@ -81,7 +80,7 @@ async def _old_when(context: ClinicContext, state: BookingState) -> str | None:
     old = await booking.being_moved(
         context.session, patient_id=patient(context), appointment_id=state.reschedule
     )
-    return when_label(old.starts_at, context.services.zone) if old else None
+    return context.dates.when(old.starts_at) if old else None
 
 
 # -- screens ---------------------------------------------------------------------------
@@ -98,7 +97,7 @@ async def days_screen(context: ClinicContext, state: BookingState) -> Screen:
     days = page.days
     rows = [
         [
-            InlineKeyboardButton(day_label(day), callback_data=day_data(day))
+            InlineKeyboardButton(context.dates.day(day), callback_data=day_data(day))
             for day in days[i : i + 2]
         ]
         for i in range(0, len(days), 2)
@@ -129,13 +128,12 @@ async def days_screen(context: ClinicContext, state: BookingState) -> Screen:
 def times_keyboard(
     context: ClinicContext, state: BookingState, slots: list[datetime], with_day: bool
 ) -> InlineKeyboardMarkup:
-    zone = context.services.zone
     per_row = 2 if with_day else 3
 
     def label(slot: datetime) -> str:
         if with_day:
-            return f"{local_day_label(slot, zone)}, {time_label(slot, zone)}"
-        return time_label(slot, zone)
+            return f"{context.dates.local_day(slot)}, {context.dates.time(slot)}"
+        return context.dates.time(slot)
 
     rows = [
         [
@@ -162,7 +160,7 @@ async def times_screen(context: ClinicContext, state: BookingState) -> Screen | 
     slots = await booking.free_times(context.session, calendar(context), day=state.day)
     if not slots:
         return None
-    text = context.text("booking.choose_time", day=day_label(state.day))
+    text = context.text("booking.choose_time", day=context.dates.day(state.day))
     return text, times_keyboard(context, state, slots, with_day=False)
 
 
@@ -210,7 +208,7 @@ def phone_keyboard(context: ClinicContext, state: BookingState) -> ReplyKeyboard
 async def summary_screen(context: ClinicContext, state: BookingState) -> Screen:
     assert state.start is not None and state.phone is not None
     values = {
-        "when": when_label(state.start, context.services.zone),
+        "when": context.dates.when(state.start),
         "minutes": _minutes(context),
         "name": html.escape(state.name),
         "patient_phone": display_phone(state.phone),

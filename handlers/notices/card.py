@@ -11,7 +11,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from clinic.appointments import CardAction
 from clinic.phone import display_phone
 from clinic.statuses import AppointmentStatus
-from clinic.when import day_label, when_label
 from handlers.callbacks import (
     STAFF_CAME,
     STAFF_CANCEL,
@@ -44,9 +43,10 @@ async def staff_card(
 
 
 def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMarkup | None]:
-    texts, zone, appointment = services.content.texts, services.zone, card.appointment
+    staff_reads, appointment = services.for_staff, card.appointment
+    texts, dates = staff_reads.texts, staff_reads.dates(services.zone)
     if appointment.rescheduled_from_id is not None:
-        old_when = when_label(card.moved_from.starts_at, zone) if card.moved_from else "?"
+        old_when = dates.when(card.moved_from.starts_at) if card.moved_from else "?"
         # A request (or a declined one) is a move that has not happened: the patient
         # keeps the old time until staff confirm the new one.
         key = (
@@ -63,8 +63,9 @@ def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMark
         "staff.card",
         name=patient_name(services, appointment),
         patient_phone=patient_phone(appointment),
-        when=when_label(appointment.starts_at, zone),
+        when=dates.when(appointment.starts_at),
         prescreen=prescreen_line(services, card.prescreen),
+        language=_language(services, card),
     )
     parts = [header, body]
     if appointment.decided_by is not None and appointment.decided_at is not None:
@@ -74,15 +75,15 @@ def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMark
             else "staff.confirmed_by"
         )
         by = html.escape(appointment.decided_by)
-        parts.append(texts(key, staff=by, when=when_label(appointment.decided_at, zone)))
+        parts.append(texts(key, staff=by, when=dates.when(appointment.decided_at)))
     if (status_line := _status_line(services, appointment)) is not None:
         parts.append(status_line)
     if (plan := card.treatment) is not None:
         parts.append(
             texts(
                 "staff.treatment",
-                laser=services.content.aftercare.plans[plan.laser].name,
-                day=day_label(plan.treated_on),
+                laser=services.for_staff.aftercare.plans[plan.laser].name,
+                day=dates.day(plan.treated_on),
                 staff=html.escape(plan.recorded_by or ""),
                 text=texts(f"staff.aftercare_{plan.status}"),
             )
@@ -100,10 +101,17 @@ def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMark
     return "\n\n".join(parts), InlineKeyboardMarkup(rows) if rows else None
 
 
+def _language(services: Services, card: Card) -> str:
+    """The patient's language, as staff name it ("French", "anglais")."""
+    if card.appointment.patient_id is None:
+        return "—"
+    return services.for_staff.name_of(services.speaking(*card.language).language)
+
+
 def patient_name(services: Services, appointment: AppointmentView) -> str:
     """The name as booked, HTML-escaped, or a mark that the patient had it deleted."""
     if appointment.name is None:
-        return services.content.texts("staff.forgotten")
+        return services.for_staff.texts("staff.forgotten")
     return html.escape(appointment.name)
 
 
@@ -112,7 +120,7 @@ def patient_phone(appointment: AppointmentView) -> str:
 
 
 def _status_line(services: Services, appointment: AppointmentView) -> str | None:
-    texts = services.content.texts
+    texts = services.for_staff.texts
     if appointment.status == AppointmentStatus.CANCELLED and appointment.cancelled_by == "staff":
         reason = html.escape(appointment.cancel_reason or texts("staff.no_reason"))
         return texts("staff.cancelled_by_clinic_note", reason=reason)
@@ -127,7 +135,7 @@ def _status_line(services: Services, appointment: AppointmentView) -> str | None
 
 def prescreen_line(services: Services, summary: Summary | None) -> str:
     """The outcome and its reasons in the questionnaire's words; never the answers (HTML)."""
-    texts = services.content.texts
+    texts = services.for_staff.texts
     if summary is None:
         return texts("staff.no_prescreen")
     if summary.outcome == "not_now":

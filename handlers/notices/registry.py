@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinic.content import Content
 from handlers.outgoing import Outgoing, Settle
 from services.context import Services
 from services.notify import Due
@@ -31,7 +32,11 @@ class Expired:
 
 EXPIRED = Expired()
 
-Render = Callable[[AsyncSession, Services, Due, datetime], Awaitable[Outgoing | Expired | None]]
+# A renderer writes in `Content`'s language: the patient's for a private chat, the
+# staff group's for the group (the dispatcher chooses).
+Render = Callable[
+    [AsyncSession, Services, Due, datetime, Content], Awaitable[Outgoing | Expired | None]
+]
 # outbox kind -> how to render it; None means the message is no longer wanted, EXPIRED
 # that it came too late to be of use.
 RENDERERS: dict[str, Render] = {}

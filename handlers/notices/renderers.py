@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clinic.calendar_file import consultation_ics
+from clinic.content import Content
 from clinic.schedule import reminder_expired
 from clinic.statuses import AppointmentStatus
-from clinic.when import when_label
 from handlers.callbacks import BOOK_WEEK, CANCEL, RESCHEDULE, THERE, appointment_data
 from handlers.notices.card import patient_name, patient_phone, staff_card
 from handlers.notices.registry import EXPIRED, Expired, renders
@@ -35,7 +35,7 @@ async def _appointment(session: AsyncSession, due: Due) -> AppointmentView | Non
 
 @renders(notify.STAFF_CARD)
 async def render_staff_card(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     appointment = await _appointment(session, due)
     if appointment is None:
@@ -46,12 +46,12 @@ async def render_staff_card(
 
 @renders(notify.STAFF_CANCELLED)
 async def render_staff_cancelled(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     appointment = await _appointment(session, due)
     if appointment is None:
         return None
-    texts = services.content.texts
+    texts = content.texts
     if appointment.rescheduled_from_id is not None and appointment.decided_by is None:
         kept = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
         if kept is not None and kept.status == CONFIRMED:
@@ -60,8 +60,8 @@ async def render_staff_cancelled(
                 texts(
                     "staff.move_withdrawn",
                     name=patient_name(services, appointment),
-                    when=when_label(appointment.starts_at, services.zone),
-                    old_when=when_label(kept.starts_at, services.zone),
+                    when=content.dates(services.zone).when(appointment.starts_at),
+                    old_when=content.dates(services.zone).when(kept.starts_at),
                 )
             )
     return Outgoing(
@@ -69,25 +69,23 @@ async def render_staff_cancelled(
             "staff.cancelled",
             name=patient_name(services, appointment),
             patient_phone=patient_phone(appointment),
-            when=when_label(appointment.starts_at, services.zone),
+            when=content.dates(services.zone).when(appointment.starts_at),
             reason=html.escape(appointment.cancel_reason or texts("staff.no_reason")),
         )
     )
 
 
-def _confirmed_text(services: Services, appointment: AppointmentView) -> str:
-    key = (
-        "notices.confirmed_with_address" if services.content.clinic.address else "notices.confirmed"
-    )
+def _confirmed_text(services: Services, content: Content, appointment: AppointmentView) -> str:
+    key = "notices.confirmed_with_address" if content.clinic.address else "notices.confirmed"
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
-    return services.content.texts(
-        key, when=when_label(appointment.starts_at, services.zone), minutes=str(minutes)
+    return content.texts(
+        key, when=content.dates(services.zone).when(appointment.starts_at), minutes=str(minutes)
     )
 
 
-def _change_buttons(services: Services, appointment: AppointmentView) -> list[InlineKeyboardButton]:
+def _change_buttons(content: Content, appointment: AppointmentView) -> list[InlineKeyboardButton]:
     """Reschedule and Cancel, for messages about a confirmed appointment."""
-    texts = services.content.texts
+    texts = content.texts
     return [
         InlineKeyboardButton(
             texts("notices.reschedule"), callback_data=appointment_data(RESCHEDULE, appointment.id)
@@ -100,33 +98,33 @@ def _change_buttons(services: Services, appointment: AppointmentView) -> list[In
 
 @renders(notify.CONFIRMED)
 async def render_confirmed(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | Expired | None:
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != CONFIRMED:
         return None
     if now >= appointment.starts_at:
         return EXPIRED  # a confirmation of a consultation already under way or over
-    keyboard = InlineKeyboardMarkup([_change_buttons(services, appointment)])
-    text = _confirmed_text(services, appointment)
+    keyboard = InlineKeyboardMarkup([_change_buttons(content, appointment)])
+    text = _confirmed_text(services, content, appointment)
     if appointment.rescheduled_from_id is not None:
         old = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
         if old is not None and old.status == AppointmentStatus.CANCELLED and old.starts_at > now:
-            old_when = when_label(old.starts_at, services.zone)
-            text += "\n\n" + services.content.texts("notices.moved_from", old_when=old_when)
+            old_when = content.dates(services.zone).when(old.starts_at)
+            text += "\n\n" + content.texts("notices.moved_from", old_when=old_when)
     return Outgoing(text, keyboard)
 
 
 @renders(notify.ICS)
 async def render_ics(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | Expired | None:
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != CONFIRMED:
         return None
     if now >= appointment.starts_at:
         return EXPIRED
-    texts, clinic = services.content.texts, services.content.clinic
+    texts, clinic = content.texts, content.clinic
     data = consultation_ics(
         uid=f"appointment-{appointment.id}@clinic-bot",
         starts_at=appointment.starts_at,
@@ -141,47 +139,49 @@ async def render_ics(
 
 @renders(notify.DECLINED)
 async def render_declined(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     appointment = await _appointment(session, due)
     if appointment is None or appointment.status != AppointmentStatus.DECLINED:
         return None
-    texts, zone = services.content.texts, services.zone
-    when = when_label(appointment.starts_at, zone)
+    texts, zone = content.texts, services.zone
+    when = content.dates(zone).when(appointment.starts_at)
     if appointment.rescheduled_from_id is not None:
         # A declined move: the time it would have replaced still stands, if it does.
         kept = await appointments.find(session, appointment_id=appointment.rescheduled_from_id)
         if kept is not None and kept.status == CONFIRMED and kept.starts_at > now:
             text = texts(
-                "notices.move_declined", when=when, old_when=when_label(kept.starts_at, zone)
+                "notices.move_declined",
+                when=when,
+                old_when=content.dates(zone).when(kept.starts_at),
             )
-            return Outgoing(text, InlineKeyboardMarkup([_change_buttons(services, kept)]))
-    return Outgoing(texts("notices.declined", when=when), _book_again(services))
+            return Outgoing(text, InlineKeyboardMarkup([_change_buttons(content, kept)]))
+    return Outgoing(texts("notices.declined", when=when), _book_again(content))
 
 
 @renders(notify.CANCELLED_BY_CLINIC)
 async def render_cancelled_by_clinic(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | None:
     appointment = await _appointment(session, due)
     if appointment is None or appointment.cancelled_by != "staff":
         return None
-    texts = services.content.texts
-    when = when_label(appointment.starts_at, services.zone)
+    texts = content.texts
+    when = content.dates(services.zone).when(appointment.starts_at)
     reason = html.escape(appointment.cancel_reason or texts("staff.no_reason"))
     text = texts("notices.cancelled_by_clinic", when=when, reason=reason)
-    return Outgoing(text, _book_again(services))
+    return Outgoing(text, _book_again(content))
 
 
-def _book_again(services: Services) -> InlineKeyboardMarkup:
+def _book_again(content: Content) -> InlineKeyboardMarkup:
     """The "Choose another time" button, for a patient whose time the clinic could not keep."""
-    label = services.content.texts("notices.choose_another")
+    label = content.texts("notices.choose_another")
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{BOOK_WEEK}0")]])
 
 
 @renders(notify.REMINDER)
 async def render_reminder(
-    session: AsyncSession, services: Services, due: Due, now: datetime
+    session: AsyncSession, services: Services, due: Due, now: datetime, content: Content
 ) -> Outgoing | Expired | None:
     appointment = await _appointment(session, due)
     if (
@@ -194,8 +194,8 @@ async def render_reminder(
     if reminder_expired(appointment.starts_at, hours, now):
         # After an outage, say: "in 2 hours" at 1 p.m. for a 10 a.m. visit helps nobody.
         return EXPIRED
-    texts = services.content.texts
-    when = when_label(appointment.starts_at, services.zone)
+    texts = content.texts
+    when = content.dates(services.zone).when(appointment.starts_at)
     text = (
         texts("notices.reminder_day", when=when)
         if hours >= 24
@@ -208,7 +208,7 @@ async def render_reminder(
                     texts("notices.there"), callback_data=appointment_data(THERE, appointment.id)
                 )
             ],
-            _change_buttons(services, appointment),
+            _change_buttons(content, appointment),
         ]
     )
     return Outgoing(text, keyboard)

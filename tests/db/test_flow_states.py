@@ -15,12 +15,12 @@ ANA = Visitor(telegram_id=42, first_name="Ana", last_name=None, username=None, l
 
 async def test_flow_state_round_trip(database: Database) -> None:
     async with database.transaction() as session:
-        patient_id, flow, _ = await open_conversation(session, visitor=ANA, now=NOW)
+        patient_id, flow, _, _ = await open_conversation(session, visitor=ANA, now=NOW)
         assert flow == Flow()
         flow.go("prescreen", "q4", answers={"q1": 2})
         await save_flow(session, patient_id=patient_id, flow=flow, now=NOW)
     async with database.transaction() as session:
-        again, loaded, _ = await open_conversation(session, visitor=ANA, now=NOW)
+        again, loaded, _, _ = await open_conversation(session, visitor=ANA, now=NOW)
     assert (again, loaded) == (patient_id, Flow("prescreen", "q4", {"answers": {"q1": 2}}))
 
 
@@ -33,20 +33,20 @@ async def test_a_known_patient_with_nothing_new_costs_one_read(database: Databas
         statements.append(statement.split()[0].upper())
 
     async with database.transaction() as session:
-        patient_id, flow, _ = await open_conversation(session, visitor=ANA, now=NOW)
+        patient_id, flow, _, _ = await open_conversation(session, visitor=ANA, now=NOW)
         flow.go("faq", "list")
         await save_flow(session, patient_id=patient_id, flow=flow, now=NOW)
         await session.execute(update(Patient).values(reachable=False))  # Ana blocked us
     event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
     try:
         async with database.transaction() as session:
-            _, flow, returned = await open_conversation(session, visitor=ANA, now=NOW)
+            _, flow, _, returned = await open_conversation(session, visitor=ANA, now=NOW)
             await save_flow(session, patient_id=patient_id, flow=flow, now=NOW)
         assert returned  # she had blocked us: the bot offers to resume her messages
         writes_back = [s for s in statements if s not in ("BEGIN", "SELECT")]
         statements.clear()
         async with database.transaction() as session:
-            _, flow, _ = await open_conversation(session, visitor=ANA, now=NOW)
+            _, flow, _, _ = await open_conversation(session, visitor=ANA, now=NOW)
             await save_flow(session, patient_id=patient_id, flow=flow, now=NOW)
         unchanged = [s for s in statements if s != "BEGIN"]
         statements.clear()
