@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -115,7 +116,8 @@ def check_treatment_date(treated_on: date, *, today: date, max_days_ago: int) ->
     return None
 
 
-_MONTHS = {
+# English month names, always understood; a language adds its own (clinic.when).
+ENGLISH_MONTHS = {
     name: number
     for number, names in enumerate(
         (
@@ -136,21 +138,37 @@ _MONTHS = {
     )
     for name in names
 }
+# A word typed for a day -> how many days ago it is.
+ENGLISH_DAYS = {"today": 0, "yesterday": 1}
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DAY_MONTH = re.compile(r"(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{4}))?")
+_DAY_MONTH = re.compile(r"(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
 _MONTH_DAY = re.compile(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?")
 
 
-def parse_date(text: str, *, today: date) -> date | None:
-    """Reads a typed treatment date: 2026-11-20, 20 Nov, Nov 20, November 20 2026.
+def plain(text: str) -> str:
+    """Lower case, without accents or apostrophe variants: "Déc." reads as "dec."."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def parse_date(
+    text: str,
+    *,
+    today: date,
+    months: Mapping[str, int] = ENGLISH_MONTHS,
+    days: Mapping[str, int] = ENGLISH_DAYS,
+) -> date | None:
+    """Reads a typed treatment date: 2026-11-20, 20 Nov, Nov 20, November 20 2026, and
+    in any language whose month names and words for days are in `months` and `days`
+    (20 nov., le 1er décembre, hier), accents aside.
 
     Numeric day/month forms are not accepted: 03/04 means March in Canada to some and
     April to others. Without a year the date is this year's, unless that is more than
     a month ahead: "Dec 28" typed in January means the one just past.
     """
-    words = " ".join(text.lower().replace(",", " ").split())
-    if words in ("today", "yesterday"):
-        return today - timedelta(days=words == "yesterday")
+    words = " ".join(plain(text).replace(",", " ").split()).removeprefix("le ")
+    if words in days:
+        return today - timedelta(days=days[words])
     try:
         if match := _ISO.fullmatch(words):
             return date(*(int(part) for part in match.groups()))
@@ -160,13 +178,13 @@ def parse_date(text: str, *, today: date) -> date | None:
             month, day, year = match.groups()
         else:
             return None
-        if month not in _MONTHS:
+        if month not in months:
             return None
         if year is not None:
-            return date(int(year), _MONTHS[month], int(day))
-        guess = date(today.year, _MONTHS[month], int(day))
+            return date(int(year), months[month], int(day))
+        guess = date(today.year, months[month], int(day))
         if guess > today + timedelta(days=31):
-            return date(today.year - 1, _MONTHS[month], int(day))
+            return date(today.year - 1, months[month], int(day))
         return guess
     except ValueError:  # 31 Feb, say
         return None

@@ -18,15 +18,25 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
+from babel.dates import get_month_names
 from babel.numbers import NumberPattern
 
-from clinic.aftercare import Aftercare, CarePlan, Laser, Sign
+from clinic.aftercare import (
+    ENGLISH_DAYS,
+    ENGLISH_MONTHS,
+    Aftercare,
+    CarePlan,
+    Laser,
+    Sign,
+    plain,
+)
 from clinic.prescreen import Band, Group, Question, Questionnaire
 from clinic.schedule import Schedule
 from clinic.when import Dates
@@ -144,6 +154,41 @@ class ClinicContent:
     def speaking(self, language: str | None) -> Content:
         """The content in `language`, or in the fallback language if there is none."""
         return self.languages.get(language or FALLBACK_LANGUAGE, self.fallback)
+
+    @cached_property
+    def months(self) -> Mapping[str, int]:
+        """Month names as typed in any language spoken here (plain: no accents)."""
+        months = dict(ENGLISH_MONTHS)
+        for spoken in self.languages.values():
+            for width in ("wide", "abbreviated"):
+                for number, name in get_month_names(width, locale=spoken.locale).items():
+                    months[plain(name).rstrip(".")] = number
+        return months
+
+    @cached_property
+    def day_words(self) -> Mapping[str, int]:
+        """'today', 'hier'...: a typed day's word in any language -> days ago."""
+        words = dict(ENGLISH_DAYS)
+        for spoken in self.languages.values():
+            words[plain(spoken.texts("dates.today"))] = 0
+            words[plain(spoken.texts("dates.yesterday"))] = 1
+        return words
+
+    def reword(self, said: str, content: Content) -> str:
+        """A pre-screen reason or flag as stored (in the language it was taken in) in
+        `content`'s language; a text no questionnaire has any more stays as it was."""
+        for spoken in self.languages.values():
+            for theirs, ours in zip(
+                spoken.questionnaire.questions, content.questionnaire.questions, strict=True
+            ):
+                if theirs.reason == said:
+                    return ours.reason
+            for their_band, our_band in zip(
+                spoken.questionnaire.bands, content.questionnaire.bands, strict=True
+            ):
+                if their_band.flag == said:
+                    return our_band.flag
+        return said
 
     def choose(self, language_code: str | None) -> str:
         """The language for someone whose Telegram is set to `language_code` ("fr-CA")."""

@@ -121,7 +121,10 @@ async def other_date(update: Update, context: ClinicContext) -> None:
 async def typed_date(update: Update, context: ClinicContext) -> None:
     message = update.message
     assert message is not None and message.text is not None
-    treated_on = parse_date(message.text, today=today(context))
+    content = context.services.content
+    treated_on = parse_date(
+        message.text, today=today(context), months=content.months, days=content.day_words
+    )
     if treated_on is None:
         await send(update, context, context.text("aftercare.date_unreadable"))
         await steps.show_step(update, context, edit=False)

@@ -135,15 +135,19 @@ def _status_line(services: Services, appointment: AppointmentView) -> str | None
 
 def prescreen_line(services: Services, summary: Summary | None) -> str:
     """The outcome and its reasons in the questionnaire's words; never the answers (HTML)."""
-    texts = services.for_staff.texts
+    staff_reads = services.for_staff
+    texts = staff_reads.texts
     if summary is None:
         return texts("staff.no_prescreen")
+    # Stored in the patient's language; staff read them in theirs.
+    not_now = "; ".join(services.content.reword(said, staff_reads) for said in summary.not_now)
+    flags = "; ".join(services.content.reword(said, staff_reads) for said in summary.flags)
     if summary.outcome == "not_now":
-        line = texts("prescreen.staff_not_now", reason="; ".join(summary.not_now))
+        line = texts("prescreen.staff_not_now", reason=not_now)
         if summary.flags:
-            line += "; " + texts("prescreen.staff_discuss", reason="; ".join(summary.flags))
+            line += "; " + texts("prescreen.staff_discuss", reason=flags)
     elif summary.outcome == "discuss":
-        line = texts("prescreen.staff_discuss", reason="; ".join(summary.flags))
+        line = texts("prescreen.staff_discuss", reason=flags)
     else:
         line = texts("prescreen.staff_no_concerns")
     if summary.skin_type:

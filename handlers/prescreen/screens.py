@@ -88,15 +88,14 @@ def result(context: ClinicContext, summary: Summary) -> Screen:
     band = questionnaire(context).band_of(summary.skin_type)
     if outcome is Outcome.DISCUSS and band is not None and band.discuss_result:
         lines = [band.discuss_result]
+    reword = context.services.content.reword
     if outcome is Outcome.NOT_NOW:
-        lines += [
-            f"• <b>{html.escape(r)}</b>\n  {html.escape(advice.get(r, ''))}"
-            for r in summary.not_now
-        ]
+        reasons = [reword(said, context.content) for said in summary.not_now]
+        lines += [f"• <b>{html.escape(r)}</b>\n  {html.escape(advice.get(r, ''))}" for r in reasons]
     if summary.flags and outcome is not Outcome.NO_CONCERNS:
         if outcome is Outcome.NOT_NOW:
             lines.append(context.text("prescreen.also_discuss"))
-        lines += [f"• {html.escape(flag)}" for flag in summary.flags]
+        lines += [f"• {html.escape(reword(flag, context.content))}" for flag in summary.flags]
     if summary.skin_type:
         total = str(summary.fitzpatrick_total) if summary.fitzpatrick_total is not None else "?"
         lines.append(context.text("prescreen.skin_type", skin_type=summary.skin_type, total=total))
