@@ -38,7 +38,7 @@ def script() -> list[tuple[str, Any]]:
         ("press", "✅ Am I a good candidate?"),
         ("press", "✅ I agree, let's start"),
     ]
-    for question in load_content().questionnaire.questions:
+    for question in load_content().fallback.questionnaire.questions:
         # No to each yes/no question; a middle answer on the skin-type ones.
         steps.append(("press", "No" if question.answers == ("Yes", "No") else question.answers[2]))
     steps += [

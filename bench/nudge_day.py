@@ -63,7 +63,7 @@ async def opt_in(database: Database, *, first_telegram_id: int, count: int, now:
     """`count` patients opting in the way the bot's opt-in does it (the patient row,
     `services.aftercare.start`), day 1 due at the minute after `now`: a
     `now` two minutes back makes them due at once."""
-    care = load_content().aftercare.plans[Laser.CO2]
+    care = load_content().fallback.aftercare.plans[Laser.CO2]
     due, treated_on = _due_minute(now)
     for first in range(0, count, PER_TRANSACTION):
         async with database.transaction() as session:
@@ -96,7 +96,7 @@ async def seed(url: str, count: int, *, now: datetime | None = None) -> Seeded:
     `now` two minutes back makes the whole day due at once."""
     await fresh_database(url)
     database = Database(url)
-    care = load_content().aftercare.plans[Laser.CO2]
+    care = load_content().fallback.aftercare.plans[Laser.CO2]
     now = now or utc_now()
     due, treated_on = _due_minute(now)
     upcoming = next_nudge(care, treated_on=treated_on, at=due.time(), zone=ZONE, now=now)

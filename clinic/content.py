@@ -175,8 +175,9 @@ class ClinicContent:
         return words
 
     def reword(self, said: str, content: Content) -> str:
-        """A pre-screen reason or flag as stored (in the language it was taken in) in
-        `content`'s language; a text no questionnaire has any more stays as it was."""
+        """Words stored as they were said, in `content`'s language: a pre-screen reason
+        or flag, a cancellation reason picked from a list. A text no language has any
+        more (the clinic reworded it since) stays as it was."""
         for spoken in self.languages.values():
             for theirs, ours in zip(
                 spoken.questionnaire.questions, content.questionnaire.questions, strict=True
@@ -188,6 +189,9 @@ class ClinicContent:
             ):
                 if their_band.flag == said:
                     return our_band.flag
+            for key, text in spoken.texts.entries.items():
+                if key.startswith(_STORED_AS_SAID) and text == said:
+                    return content.texts(key)
         return said
 
     def choose(self, language_code: str | None) -> str:
@@ -252,6 +256,10 @@ def _faq(data: dict[str, Any], values: Mapping[str, str]) -> Faq:
         raise ContentError("faq.toml: two topics share a key")
     return Faq(topics=tuple(topics))
 
+
+# Texts kept in the database as the words picked (a cancellation's reason), which
+# ClinicContent.reword shows in another reader's language.
+_STORED_AS_SAID = ("appointments.reason_", "staff.cancel_reason_")
 
 # Placeholders the handlers fill in, besides the clinic's details.
 _FILLED_BY_THE_BOT = {
@@ -527,7 +535,7 @@ def _locale(data: dict[str, Any], folder: Path) -> Locale:
         return Locale.parse(code)
     except (UnknownLocaleError, ValueError, TypeError):
         raise ContentError(
-            f"{folder}/texts.toml: [language] locale '{code}' is not a CLDR locale like fr_CA"
+            f"texts.toml: [language] locale '{code}' is not a CLDR locale like fr_CA"
         ) from None
 
 

@@ -122,7 +122,10 @@ def patient_phone(appointment: AppointmentView) -> str:
 def _status_line(services: Services, appointment: AppointmentView) -> str | None:
     texts = services.for_staff.texts
     if appointment.status == AppointmentStatus.CANCELLED and appointment.cancelled_by == "staff":
-        reason = html.escape(appointment.cancel_reason or texts("staff.no_reason"))
+        said = appointment.cancel_reason
+        reason = html.escape(
+            services.content.reword(said, services.for_staff) if said else texts("staff.no_reason")
+        )
         return texts("staff.cancelled_by_clinic_note", reason=reason)
     notes = {
         AppointmentStatus.CANCELLED: "staff.cancelled_note",

@@ -70,9 +70,17 @@ async def render_staff_cancelled(
             name=patient_name(services, appointment),
             patient_phone=patient_phone(appointment),
             when=content.dates(services.zone).when(appointment.starts_at),
-            reason=html.escape(appointment.cancel_reason or texts("staff.no_reason")),
+            reason=html.escape(_reason(services, content, appointment)),
         )
     )
+
+
+def _reason(services: Services, content: Content, appointment: AppointmentView) -> str:
+    """Why it was cancelled, in the reader's words: picked from a list in the language of
+    whoever cancelled."""
+    if appointment.cancel_reason is None:
+        return content.texts("staff.no_reason")
+    return services.content.reword(appointment.cancel_reason, content)
 
 
 def _confirmed_text(services: Services, content: Content, appointment: AppointmentView) -> str:
@@ -168,7 +176,7 @@ async def render_cancelled_by_clinic(
         return None
     texts = content.texts
     when = content.dates(services.zone).when(appointment.starts_at)
-    reason = html.escape(appointment.cancel_reason or texts("staff.no_reason"))
+    reason = html.escape(_reason(services, content, appointment))
     text = texts("notices.cancelled_by_clinic", when=when, reason=reason)
     return Outgoing(text, _book_again(content))
 

@@ -113,7 +113,7 @@ async def main() -> int:
 AFTERCARE = [
     "✅ Tell me more",
     "✅ Yes, send them",
-    "9:00 a.m. (suggested)",
+    "9:00\u202fa.m. (suggested)",
     "/aftercare",
     "📋 Today's care",
     "😟 Something worries me",

@@ -20,7 +20,7 @@ TORONTO = ZoneInfo("America/Toronto")
 # ends a week later, on 1 November.
 SUNDAY_8AM = datetime(2026, 10, 25, 12, tzinfo=UTC)
 MONDAY_10AM = datetime(2026, 11, 23, 15, tzinfo=UTC)
-CO2_DAYS = load_content().aftercare.plans[Laser.CO2].days
+CO2_DAYS = load_content().fallback.aftercare.plans[Laser.CO2].days
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -45,7 +45,7 @@ async def opt_in(
     user: User,
     laser: str = "CO2 laser",
     day: str = "Today",
-    at: str = "9:00 a.m. (suggested)",
+    at: str = "9:00\u202fa.m. (suggested)",
 ) -> None:
     await act(standin, await standin.send_text(user, "/aftercare"))
     await press(standin, user, laser)
@@ -76,7 +76,7 @@ async def test_a_co2_plan_sends_one_message_a_day_at_nine_across_dst_and_a_resta
     clock = FakeClock(SUNDAY_8AM)
     running, stop = await start_bot(standin, database_url, clock=clock)
     await opt_in(standin, ana)
-    assert "First message: Sun 25 Oct 2026 at 9:00 a.m." in texts(standin, ana.id)[-1]
+    assert "First message: Sun 25 Oct 2026 at 9:00\u202fa.m." in texts(standin, ana.id)[-1]
     treated = date(2026, 10, 25)
 
     for day in CO2_DAYS:
@@ -124,7 +124,7 @@ async def test_a_warning_sign_reaches_the_patient_and_staff_without_waiting_for_
         staff_chat_id=STAFF,
         booking_confirmation="instant",
     )
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await standin.wait_for(
         lambda: any(m.document for m in standin.bot_messages(ana.id)), what="the calendar file"
     )
@@ -132,7 +132,7 @@ async def test_a_warning_sign_reaches_the_patient_and_staff_without_waiting_for_
     await act(standin, await standin.send_text(ana, "/aftercare"))
     status = standin.screen(ana.id).text or ""
     assert "CO2 laser treatment on Sun 22 Nov: today is day 1 of 56." in status
-    assert "Next message: Tue 24 Nov 2026 at 9:00 a.m." in status
+    assert "Next message: Tue 24 Nov 2026 at 9:00\u202fa.m." in status
     await press(standin, ana, "📋 Today's care")
     assert "Day 1 after your CO2 laser treatment" in texts(standin, ana.id)[-1]
 
@@ -181,7 +181,7 @@ async def test_staff_record_a_treatment_on_the_card_and_the_patient_opts_in(
 ) -> None:
     clock = FakeClock(MONDAY_10AM)
     running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await standin.wait_for(lambda: bool(standin.bot_messages(STAFF)), what="the staff card")
     card = standin.bot_messages(STAFF)[0]
     await act(standin, await standin.press(maria, "✅ Confirm", message=card))
@@ -212,8 +212,8 @@ async def test_staff_record_a_treatment_on_the_card_and_the_patient_opts_in(
     assert "Daily aftercare for your Erbium laser treatment on Tue 24 Nov" in offer
     assert "until day 5" in offer and "stop any time" in offer and "/stop" in offer
     await press(standin, ana, "✅ Yes, send them")
-    await press(standin, ana, "8:00 a.m.")
-    assert "First message: Wed 25 Nov 2026 at 8:00 a.m." in texts(standin, ana.id)[-1]
+    await press(standin, ana, "8:00\u202fa.m.")
+    assert "First message: Wed 25 Nov 2026 at 8:00\u202fa.m." in texts(standin, ana.id)[-1]
 
     [plan] = await plans(running)
     assert (plan.status, plan.laser, plan.treated_on) == ("active", "erbium", date(2026, 11, 24))
@@ -238,7 +238,7 @@ async def test_stopping_removes_every_pending_message_and_old_buttons_say_so(
 ) -> None:
     clock = FakeClock(MONDAY_10AM)
     running, stop = await start_bot(standin, database_url, clock=clock)
-    await opt_in(standin, ana, day="Yesterday", at="8:00 a.m.")
+    await opt_in(standin, ana, day="Yesterday", at="8:00\u202fa.m.")
     clock.now = local(date(2026, 11, 24), 8)
     await wait_for_text(standin, ana.id, "Day 2 after your CO2 laser treatment")
     first_nudge = standin.screen(ana.id)
@@ -331,11 +331,11 @@ async def test_changing_the_time_moves_the_next_message(
     await opt_in(standin, ana, day="Yesterday")
     await act(standin, await standin.send_text(ana, "/aftercare"))
     await press(standin, ana, "🕘 Change the time")
-    assert "✓ 9:00 a.m." in standin.screen(ana.id).buttons()
-    await press(standin, ana, "6:00 p.m.")
+    assert "✓ 9:00\u202fa.m." in standin.screen(ana.id).buttons()
+    await press(standin, ana, "6:00\u202fp.m.")
     assert texts(standin, ana.id)[-1] == (
-        "✅ Done: your aftercare messages now come every day at 6:00 p.m.\n"
-        "📨 Next one: Mon 23 Nov 2026 at 6:00 p.m."
+        "✅ Done: your aftercare messages now come every day at 6:00\u202fp.m.\n"
+        "📨 Next one: Mon 23 Nov 2026 at 6:00\u202fp.m."
     )
     clock.now = local(date(2026, 11, 23), 18)
     await wait_for_text(standin, ana.id, "Day 1 after your CO2 laser treatment")

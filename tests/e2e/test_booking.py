@@ -83,10 +83,10 @@ async def test_a_patient_books_staff_confirm_and_the_calendar_file_has_the_insta
 
     await act(standin, await standin.press(ana, "Tue 24 Nov"))
     times = standin.screen(ana.id).buttons()
-    assert times[:3] == ["10:00 a.m.", "10:30 a.m.", "11:00 a.m."]
-    assert "5:30 p.m." in times and "6:00 p.m." not in times
+    assert times[:3] == ["10:00\u202fa.m.", "10:30\u202fa.m.", "11:00\u202fa.m."]
+    assert "5:30\u202fp.m." in times and "6:00\u202fp.m." not in times
 
-    await act(standin, await standin.press(ana, "10:00 a.m."))
+    await act(standin, await standin.press(ana, "10:00\u202fa.m."))
     assert "Ana Silva" in (standin.screen(ana.id).text or "")
     await act(standin, await standin.press(ana, "✅ That's me"))
     assert "What number" in texts(standin, ana.id)[-1]
@@ -97,7 +97,7 @@ async def test_a_patient_books_staff_confirm_and_the_calendar_file_has_the_insta
     assert "candidacy questionnaire first" in (standin.screen(ana.id).text or "")
     await act(standin, await standin.press(ana, "Skip"))  # the pre-screen
     summary = standin.screen(ana.id).text or ""
-    assert "Tue 24 Nov 2026 at 10:00 a.m." in summary
+    assert "Tue 24 Nov 2026 at 10:00\u202fa.m." in summary
     assert "+1 416-555-0123" in summary and "Ana Silva" in summary
 
     await act(standin, await standin.press(ana, "✅ Confirm booking"))
@@ -111,14 +111,14 @@ async def test_a_patient_books_staff_confirm_and_the_calendar_file_has_the_insta
     assert card.text is not None
     assert "Consultation request" in card.text
     assert "Ana Silva" in card.text and "+1 416-555-0123" in card.text
-    assert "Tue 24 Nov 2026 at 10:00 a.m." in card.text
+    assert "Tue 24 Nov 2026 at 10:00\u202fa.m." in card.text
     assert "Pre-screen: not taken" in card.text
     assert card.buttons() == ["✅ Confirm", "✖️ Decline"]
 
     await act(standin, await standin.press(maria, "✅ Confirm", message=card))
     card = standin.bot_messages(STAFF)[0]
     assert card.text is not None
-    assert "Confirmed by Maria Lopez, Mon 23 Nov 2026 at 10:00 a.m." in card.text
+    assert "Confirmed by Maria Lopez, Mon 23 Nov 2026 at 10:00\u202fa.m." in card.text
     # Confirm and Decline are gone; until the time, staff can still cancel.
     assert card.buttons() == ["🩹 Record treatment", "✖️ Cancel"]
 
@@ -127,7 +127,9 @@ async def test_a_patient_books_staff_confirm_and_the_calendar_file_has_the_insta
         lambda: any(m.document for m in standin.bot_messages(ana.id)), what="the .ics file"
     )
     confirmation = next(t for t in texts(standin, ana.id) if "is confirmed" in t)
-    assert "Tue 24 Nov 2026 at 10:00 a.m." in confirmation and "+1 905-929-3134" in confirmation
+    assert (
+        "Tue 24 Nov 2026 at 10:00\u202fa.m." in confirmation and "+1 905-929-3134" in confirmation
+    )
     [document] = [m for m in standin.bot_messages(ana.id) if m.document]
     assert document.document is not None and document.document["file_name"] == "consultation.ics"
     assert document.document_bytes is not None
@@ -148,7 +150,7 @@ async def test_a_second_press_on_the_card_changes_nothing(
     clinic: RunningBot, ana: User, maria: User
 ) -> None:
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     card = await staff_card(standin)
     confirm = card.button("✅ Confirm")["callback_data"]
     await act(standin, await standin.press(maria, "✖️ Decline", message=card))
@@ -157,7 +159,7 @@ async def test_a_second_press_on_the_card_changes_nothing(
     [appointment] = await appointments_of(clinic)
     assert appointment.status == "declined"
     assert "Already handled." in standin.callback_answers.values()
-    await wait_for_text(standin, ana.id, "can't see you on Tue 24 Nov 2026 at 10:00 a.m.")
+    await wait_for_text(standin, ana.id, "can't see you on Tue 24 Nov 2026 at 10:00\u202fa.m.")
     assert standin.screen(ana.id).buttons() == ["📅 Choose another time"]
     assert not any("is confirmed" in t for t in texts(standin, ana.id))
 
@@ -166,7 +168,7 @@ async def test_staff_buttons_do_nothing_outside_the_staff_group(
     clinic: RunningBot, ana: User, ben: User
 ) -> None:
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     [appointment] = await appointments_of(clinic)
     await act(standin, await standin.send_text(ben, "/start"))
     forged = f"staff:ok:{appointment.id}"
@@ -181,7 +183,7 @@ async def test_a_forged_callback_on_another_patients_appointment_changes_nothing
     clinic: RunningBot, ana: User, ben: User
 ) -> None:
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     [appointment] = await appointments_of(clinic)
     await act(standin, await standin.send_text(ben, "/start"))
     for data in (
@@ -201,20 +203,20 @@ async def test_a_forged_callback_on_another_patients_appointment_changes_nothing
 
 WEDNESDAY_10AM = datetime(2026, 11, 25, 15, tzinfo=UTC)
 THURSDAY_11AM = datetime(2026, 11, 26, 16, tzinfo=UTC)
-WED = "Wed 25 Nov 2026 at 10:00 a.m."
-THU = "Thu 26 Nov 2026 at 11:00 a.m."
+WED = "Wed 25 Nov 2026 at 10:00\u202fa.m."
+THU = "Thu 26 Nov 2026 at 11:00\u202fa.m."
 
 
 async def _confirmed_then_moved(standin: StandIn, ana: User, maria: User) -> ChatMessage:
-    """Ana books Wednesday 10 a.m., staff confirm, Ana asks to move to Thursday 11 a.m.;
+    """Ana books Wednesday 10\u202fa.m., staff confirm, Ana asks to move to Thursday 11\u202fa.m.;
     returns the staff card of the move."""
-    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await book(standin, ana, "Wed 25 Nov", "10:00\u202fa.m.")
     await act(standin, await standin.press(maria, "✅ Confirm", message=await staff_card(standin)))
     await wait_for_text(standin, ana.id, "is confirmed")
     await act(standin, await standin.send_text(ana, "/appointments"))
     await act(standin, await standin.press(ana, "🔁 Move Wed 25 Nov"))
     await act(standin, await standin.press(ana, "Thu 26 Nov"))
-    await act(standin, await standin.press(ana, "11:00 a.m."))
+    await act(standin, await standin.press(ana, "11:00\u202fa.m."))
     await act(standin, await standin.press(ana, "✅ Move it"))
     await wait_for_text(standin, STAFF, THU)
     return next(m for m in standin.bot_messages(STAFF) if THU in (m.text or ""))
@@ -254,7 +256,7 @@ async def test_a_move_keeps_the_confirmed_time_and_a_declined_move_leaves_it(
     # Both times stay taken meanwhile: Ben is offered neither.
     await act(standin, await standin.send_text(ben, "/book"))
     await act(standin, await standin.press(ben, "Wed 25 Nov"))
-    assert "10:00 a.m." not in standin.screen(ben.id).buttons()
+    assert "10:00\u202fa.m." not in standin.screen(ben.id).buttons()
 
     await act(standin, await standin.press(maria, "✖️ Decline", message=card))
     await wait_for_text(standin, ana.id, "Your original time still stands")
@@ -343,7 +345,7 @@ async def test_moving_again_replaces_the_pending_move(
     await act(standin, await standin.send_text(ana, "/appointments"))
     await act(standin, await standin.press(ana, "🔁 Move Thu 26 Nov"))
     await act(standin, await standin.press(ana, "Fri 27 Nov"))
-    await act(standin, await standin.press(ana, "10:00 a.m."))
+    await act(standin, await standin.press(ana, "10:00\u202fa.m."))
     await act(standin, await standin.press(ana, "✅ Move it"))
     assert f"Until then your consultation on {WED} stays booked." in texts(standin, ana.id)[-1]
     old, thursday, friday = await appointments_of(clinic)

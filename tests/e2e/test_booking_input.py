@@ -17,7 +17,7 @@ def screen_text(standin: StandIn, user: User) -> str:
 async def to_phone_step(standin: StandIn, user: User) -> None:
     await act(standin, await standin.send_text(user, "/book"))
     await act(standin, await standin.press(user, "Tue 24 Nov"))
-    await act(standin, await standin.press(user, "10:00 a.m."))
+    await act(standin, await standin.press(user, "10:00\u202fa.m."))
     await act(standin, await standin.press(user, "✅ That's me"))
 
 
@@ -56,7 +56,7 @@ async def test_typed_text_stickers_and_commands_mid_booking(clinic: RunningBot, 
     await act(standin, await standin.press(ana, "Tue 24 Nov"))
     await act(standin, await standin.send_sticker(ana))
     assert "Choose a time" in screen_text(standin, ana)
-    await act(standin, await standin.press(ana, "10:00 a.m."))
+    await act(standin, await standin.press(ana, "10:00\u202fa.m."))
     await act(standin, await standin.press(ana, "✏️ Another name"))
     await act(standin, await standin.send_text(ana, "🙂🙂"))
     assert "Please type a name of 2 to 64 letters." in texts(standin, ana.id)[-1]
@@ -105,20 +105,20 @@ async def test_a_time_taken_meanwhile_offers_the_nearest(
     await act(standin, await standin.send_text(ana, "/book"))
     await act(standin, await standin.press(ana, "Tue 24 Nov"))
     old_times = standin.screen(ana.id)
-    await book(standin, ben, "Tue 24 Nov", "10:00 a.m.")
-    await act(standin, await standin.press(ana, "10:00 a.m.", message=old_times))
+    await book(standin, ben, "Tue 24 Nov", "10:00\u202fa.m.")
+    await act(standin, await standin.press(ana, "10:00\u202fa.m.", message=old_times))
     assert "That time has just been taken" in list(standin.callback_answers.values())[-1]
-    assert "10:00 a.m." not in standin.screen(ana.id).buttons()
-    assert "10:30 a.m." in standin.screen(ana.id).buttons()
+    assert "10:00\u202fa.m." not in standin.screen(ana.id).buttons()
+    assert "10:30\u202fa.m." in standin.screen(ana.id).buttons()
 
 
 async def test_one_upcoming_consultation_per_patient(clinic: RunningBot, ana: User) -> None:
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await act(standin, await standin.send_text(ana, "/book"))
     text = screen_text(standin, ana)
     assert "You already have an upcoming consultation" in text
-    assert "Tue 24 Nov 2026 at 10:00 a.m." in text and "waiting for the clinic" in text
+    assert "Tue 24 Nov 2026 at 10:00\u202fa.m." in text and "waiting for the clinic" in text
     assert standin.screen(ana.id).buttons()[:2] == ["🔁 Move Tue 24 Nov", "✖️ Cancel Tue 24 Nov"]
     async with clinic.database.transaction() as session:
         assert len(list(await session.scalars(select(Appointment)))) == 1
@@ -126,7 +126,7 @@ async def test_one_upcoming_consultation_per_patient(clinic: RunningBot, ana: Us
 
 async def test_a_cancelled_appointments_buttons_say_so(clinic: RunningBot, ana: User) -> None:
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await act(standin, await standin.send_text(ana, "/appointments"))
     listing = standin.screen(ana.id)
     move = listing.button("🔁 Move Tue 24 Nov")["callback_data"]

@@ -25,7 +25,7 @@ async def test_twenty_patients_confirming_one_time_at_once_get_one_appointment(
     for patient in patients:  # each goes as far as the summary of the same time
         await act(standin, await standin.send_text(patient, "/book"))
         await act(standin, await standin.press(patient, "Tue 24 Nov"))
-        await act(standin, await standin.press(patient, "10:00 a.m."))
+        await act(standin, await standin.press(patient, "10:00\u202fa.m."))
         await act(standin, await standin.press(patient, "✅ That's me"))
         await act(standin, await standin.press_reply(patient, "📱 Share my number"))
         await act(standin, await standin.press(patient, "Skip"))  # the pre-screen
@@ -46,10 +46,10 @@ async def test_twenty_patients_confirming_one_time_at_once_get_one_appointment(
     assert len(winners) == 1 and len(losers) == PATIENTS - 1
     for loser in losers:
         offered = standin.screen(loser.id).buttons()
-        assert offered[:2] == ["Tue 24 Nov, 10:30 a.m.", "Tue 24 Nov, 11:00 a.m."]
-        assert "Tue 24 Nov, 10:00 a.m." not in offered
+        assert offered[:2] == ["Tue 24 Nov, 10:30\u202fa.m.", "Tue 24 Nov, 11:00\u202fa.m."]
+        assert "Tue 24 Nov, 10:00\u202fa.m." not in offered
     # A loser takes one of the times offered, and it works.
-    await act(standin, await standin.press(losers[0], "Tue 24 Nov, 10:30 a.m."))
+    await act(standin, await standin.press(losers[0], "Tue 24 Nov, 10:30\u202fa.m."))
     await act(standin, await standin.press(losers[0], "✅ That's me"))
     await act(standin, await standin.press_reply(losers[0], "📱 Share my number"))
     await act(standin, await standin.press(losers[0], "Skip"))  # the pre-screen

@@ -59,7 +59,7 @@ async def test_command_menu_is_registered(bot: RunningBot) -> None:
 
 async def test_every_faq_topic_is_reachable_by_buttons(bot: RunningBot, ana: User) -> None:
     standin = bot.standin
-    topics = load_content().faq.topics
+    topics = load_content().fallback.faq.topics
     await start(standin, ana)
     await press(standin, ana, "ℹ️ About the treatment")
     assert standin.screen(ana.id).buttons() == [t.button for t in topics] + ["🏠 Main menu"]
@@ -79,7 +79,7 @@ async def test_every_faq_topic_is_reachable_by_buttons(bot: RunningBot, ana: Use
 
 
 async def test_faq_covers_every_topic_of_the_clinic_page() -> None:
-    answers = " ".join(topic.answer for topic in load_content().faq.topics)
+    answers = " ".join(topic.answer for topic in load_content().fallback.faq.topics)
     for fact in [
         "$600 to $1,600",
         "CO2",

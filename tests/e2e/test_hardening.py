@@ -76,7 +76,7 @@ async def test_a_patients_buttons_replayed_elsewhere_change_nothing(
     her appointment, plan, place in the conversation and chat stay as they were, and so
     does the staff card."""
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await act(standin, await standin.press(maria, "✅ Confirm", message=await staff_card(standin)))
     await wait_for_text(standin, ana.id, "is confirmed")
     await act(standin, await standin.send_text(ana, "/aftercare"))
@@ -135,7 +135,7 @@ async def test_a_problem_after_treatment_is_on_the_menu_for_anyone(
     treated: both reach the warning signs from the menu and are told to call; staff
     hear about Ana, whom the clinic treated."""
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     card = await staff_card(standin)
     await act(standin, await standin.press(maria, "✅ Confirm", message=card))
     await act(standin, await standin.press(maria, "🩹 Record treatment", message=card))
@@ -285,7 +285,7 @@ async def test_a_patient_back_after_blocking_gets_the_reminders_back_if_she_want
     unblocks it: the bot names what was paused; Yes queues the same reminders again,
     once, however often she presses it."""
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await act(standin, await standin.press(maria, "✅ Confirm", message=await staff_card(standin)))
     await wait_for_text(standin, ana.id, "is confirmed")
     before = await pending_reminders(clinic)
@@ -295,7 +295,7 @@ async def test_a_patient_back_after_blocking_gets_the_reminders_back_if_she_want
 
     await act(standin, await standin.block(ana, blocked=False))
     offer = standin.screen(ana.id).text or ""
-    assert "the reminders for your consultation on Tue 24 Nov 2026 at 10:00 a.m." in offer
+    assert "the reminders for your consultation on Tue 24 Nov 2026 at 10:00\u202fa.m." in offer
     offered = standin.screen(ana.id)
     await act(standin, await standin.press(ana, "✅ Yes, turn them back on"))
     await act(standin, await standin.press_data(ana, offered, "back:yes"))  # a double tap

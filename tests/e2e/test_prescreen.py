@@ -10,7 +10,7 @@ from db.models import Patient, Prescreen, PrescreenAnswer
 from tests.conftest import FakeClock, start_bot
 from tests.e2e.test_booking import MONDAY_10AM, STAFF, act, texts, wait_for_text
 
-QUESTIONS = load_content().questionnaire.questions
+QUESTIONS = load_content().fallback.questionnaire.questions
 TOTAL = len(QUESTIONS)
 
 
@@ -106,14 +106,14 @@ async def test_the_whole_questionnaire_with_back_a_restart_and_the_result_on_the
     async with running.database.transaction() as session:
         run = (await session.scalars(select(Prescreen))).one()
         assert (run.outcome, run.skin_type, run.fitzpatrick_total) == ("discuss", "III", 20)
-        assert run.version == load_content().questionnaire.version
+        assert run.version == load_content().fallback.questionnaire.version
         assert run.completed_at == MONDAY_10AM
     assert (await counts(running))[1] == TOTAL
 
     # Booking now skips the offer, and staff see the outcome and its flag, not the answers.
     await act(standin, await standin.press(ana, "📅 Book a free consultation"))
     await act(standin, await standin.press(ana, "Tue 24 Nov"))
-    await act(standin, await standin.press(ana, "10:00 a.m."))
+    await act(standin, await standin.press(ana, "10:00\u202fa.m."))
     await act(standin, await standin.press(ana, "✅ That's me"))
     await act(standin, await standin.press_reply(ana, "📱 Share my number"))
     assert "Please check your booking" in screen_text(standin, ana)

@@ -24,18 +24,18 @@ async def a_patient_with_every_kind_of_record(
 ) -> None:
     """A consultation that took place, one ahead, a started pre-screen, an aftercare
     plan with a check-in, and the conversation along the way."""
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await act(
         standin, await standin.press(maria, "✅ Confirm", message=await card_of(standin, "Ana"))
     )
     clock.advance(days=1, hours=1)  # Tuesday 11:00 a.m.
     await act(standin, await standin.send_group_text(maria, STAFF, "/today"))
     agenda = standin.bot_messages(STAFF)[-1]
-    await act(standin, await standin.press(maria, "10:00 a.m. Ana Silva", message=agenda))
+    await act(standin, await standin.press(maria, "10:00\u202fa.m. Ana Silva", message=agenda))
     await act(
         standin, await standin.press(maria, "✔️ Came", message=standin.bot_messages(STAFF)[-1])
     )
-    await book(standin, ana, "Thu 26 Nov", "2:00 p.m.")
+    await book(standin, ana, "Thu 26 Nov", "2:00\u202fp.m.")
     await opt_in(standin, ana)
     await act(standin, await standin.send_text(ana, "/aftercare"))
     await press(standin, ana, "📋 Today's care")
@@ -108,7 +108,7 @@ async def test_mydata_then_forget(
         what="the staff notice",
     )
     notice = standin.bot_messages(STAFF)[-1].text or ""
-    assert "Thu 26 Nov 2026 at 2:00 p.m." in notice and "Silva" not in notice
+    assert "Thu 26 Nov 2026 at 2:00\u202fp.m." in notice and "Silva" not in notice
 
     assert await rows_naming(running, ana, "Silva", "4165550123") == []
     # The consultation that took place stays as the clinic's record, without the patient.
@@ -116,7 +116,9 @@ async def test_mydata_then_forget(
     assert (kept.status, kept.patient_id, kept.name, kept.phone) == ("completed", None, None, None)
     # Staff still see that the time was kept, without whom.
     await act(standin, await standin.send_group_text(maria, STAFF, "/today"))
-    assert "10:00 a.m. · (data deleted) · ✔️ came" in (standin.bot_messages(STAFF)[-1].text or "")
+    assert "10:00\u202fa.m. · (data deleted) · ✔️ came" in (
+        standin.bot_messages(STAFF)[-1].text or ""
+    )
     await stop()
 
 
@@ -148,7 +150,7 @@ async def test_staff_see_the_pre_screen_outcome_never_its_questions_or_answers(
     message log keeps that pre-screen steps happened, not the questions or answers."""
     clock = FakeClock(MONDAY_10AM)
     running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")  # so that /patient finds her
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")  # so that /patient finds her
     await act(standin, await standin.send_text(ana, "/prescreen"))
     await press(standin, ana, "✅ I agree, let's start")
     for question in QUESTIONS:
@@ -215,7 +217,7 @@ async def test_every_kind_of_personal_data_goes_after_its_retention_period(
         record_retention_days=30,
     )
     # Monday: Ana books (staff decline it), takes the whole pre-screen; Ben starts one.
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await act(
         standin, await standin.press(maria, "✖️ Decline", message=await card_of(standin, "Ana"))
     )

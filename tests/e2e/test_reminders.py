@@ -31,7 +31,7 @@ async def test_both_reminders_arrive_once_at_their_time_across_a_restart(
     clock = FakeClock(MONDAY_10AM)
     # No staff group: bookings are confirmed at once.
     running, stop = await start_bot(standin, database_url, clock=clock)
-    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await book(standin, ana, "Wed 25 Nov", "10:00\u202fa.m.")
     await wait_for_text(standin, ana.id, "is confirmed")
     await stop()  # the bot is down when the first reminder falls due
 
@@ -42,7 +42,7 @@ async def test_both_reminders_arrive_once_at_their_time_across_a_restart(
     clock.advance(seconds=2)
     await wait_for_text(standin, ana.id, "⏰")
     [day_before] = reminders(standin, ana)
-    assert "tomorrow:\n📅 Wed 25 Nov 2026 at 10:00 a.m.\n" in day_before
+    assert "tomorrow:\n📅 Wed 25 Nov 2026 at 10:00\u202fa.m.\n" in day_before
     assert standin.screen(ana.id).buttons() == ["👍 I'll be there", "🔁 Reschedule", "✖️ Cancel"]
     await stop()
 
@@ -51,10 +51,10 @@ async def test_both_reminders_arrive_once_at_their_time_across_a_restart(
     assert len(reminders(standin, ana)) == 1  # a restart sends nothing again
     clock.now = WEDNESDAY_10AM - timedelta(hours=2)
     await wait_for_text(standin, ana.id, "⏰", count=2)
-    assert "in 2 hours:\n📅 Wed 25 Nov 2026 at 10:00 a.m.\n" in reminders(standin, ana)[1]
+    assert "in 2 hours:\n📅 Wed 25 Nov 2026 at 10:00\u202fa.m.\n" in reminders(standin, ana)[1]
 
     await act(standin, await standin.press(ana, "👍 I'll be there"))
-    assert "See you on Wed 25 Nov 2026 at 10:00 a.m." in texts(standin, ana.id)[-1]
+    assert "See you on Wed 25 Nov 2026 at 10:00\u202fa.m." in texts(standin, ana.id)[-1]
     clock.advance(days=3)
     await settle(standin)
     assert len(reminders(standin, ana)) == 2
@@ -73,19 +73,19 @@ async def test_after_a_move_and_a_cancel_the_old_reminders_never_arrive(
     running, stop = await start_bot(
         standin, database_url, clock=clock, staff_chat_id=STAFF, booking_confirmation="instant"
     )
-    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await book(standin, ana, "Wed 25 Nov", "10:00\u202fa.m.")
     await wait_for_text(standin, ana.id, "is confirmed")
 
     await act(standin, await standin.send_text(ana, "/appointments"))
     listing = standin.screen(ana.id)
-    assert "Wed 25 Nov 2026 at 10:00 a.m." in (listing.text or "")
+    assert "Wed 25 Nov 2026 at 10:00\u202fa.m." in (listing.text or "")
     assert "✅ confirmed" in (listing.text or "")
     await act(standin, await standin.press(ana, "🔁 Move Wed 25 Nov"))
     await act(standin, await standin.press(ana, "Thu 26 Nov"))
-    await act(standin, await standin.press(ana, "11:00 a.m."))
+    await act(standin, await standin.press(ana, "11:00\u202fa.m."))
     summary = standin.screen(ana.id).text or ""
-    assert "Thu 26 Nov 2026 at 11:00 a.m." in summary
-    assert "Instead of: Wed 25 Nov 2026 at 10:00 a.m." in summary
+    assert "Thu 26 Nov 2026 at 11:00\u202fa.m." in summary
+    assert "Instead of: Wed 25 Nov 2026 at 10:00\u202fa.m." in summary
     await act(standin, await standin.press(ana, "✅ Move it"))
     await wait_for_text(standin, ana.id, "is confirmed", count=2)
     await wait_for_text(standin, STAFF, "Consultation moved")
@@ -111,7 +111,7 @@ async def test_after_a_move_and_a_cancel_the_old_reminders_never_arrive(
     staff_texts = texts(standin, STAFF)
     assert [t.split("\n")[0] for t in staff_texts] == [
         "🆕 Consultation booked",
-        "🔁 Consultation moved (was Wed 25 Nov 2026 at 10:00 a.m.)",
+        "🔁 Consultation moved (was Wed 25 Nov 2026 at 10:00\u202fa.m.)",
         "✖️ Cancelled by the patient",
     ]
     await stop()
@@ -122,7 +122,7 @@ async def test_telegram_errors_retry_a_reminder_and_a_block_stops_the_rest(
 ) -> None:
     clock = FakeClock(MONDAY_10AM)
     running, stop = await start_bot(standin, database_url, clock=clock)
-    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await book(standin, ana, "Wed 25 Nov", "10:00\u202fa.m.")
     await standin.wait_for(lambda: any(m.document for m in standin.bot_messages(ana.id)))
 
     standin.fail("sendMessage", 502, times=2)
@@ -183,11 +183,11 @@ async def _settled(running: RunningBot, kinds: tuple[str, ...]) -> list[tuple[st
 async def test_after_an_outage_past_the_consultation_no_reminder_is_sent(
     standin: StandIn, database_url: str, ana: User
 ) -> None:
-    """The bot was down from Monday to Wednesday 1 p.m.: both reminders of the 10 a.m.
+    """The bot was down from Monday to Wednesday 1\u202fp.m.: both reminders of the 10\u202fa.m.
     consultation are past their moment; they are recorded as expired, never sent."""
     clock = FakeClock(MONDAY_10AM)
     running, stop = await start_bot(standin, database_url, clock=clock)
-    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await book(standin, ana, "Wed 25 Nov", "10:00\u202fa.m.")
     await wait_for_text(standin, ana.id, "is confirmed")
     await standin.wait_for(lambda: any(m.document for m in standin.bot_messages(ana.id)))
     await stop()
@@ -210,11 +210,11 @@ async def test_after_an_outage_past_the_consultation_no_reminder_is_sent(
 async def test_a_reminder_a_little_late_goes_a_day_reminder_hours_late_does_not(
     standin: StandIn, database_url: str, ana: User
 ) -> None:
-    """Down until Tuesday 5 p.m.: "tomorrow" is 7 hours late (more than the 6 allowed)
+    """Down until Tuesday 5\u202fp.m.: "tomorrow" is 7 hours late (more than the 6 allowed)
     and expires; the 2-hour one, 10 minutes late on Wednesday, still goes."""
     clock = FakeClock(MONDAY_10AM)
     running, stop = await start_bot(standin, database_url, clock=clock)
-    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await book(standin, ana, "Wed 25 Nov", "10:00\u202fa.m.")
     await standin.wait_for(lambda: any(m.document for m in standin.bot_messages(ana.id)))
     await stop()
 
@@ -245,7 +245,7 @@ async def test_a_confirmation_held_up_past_the_consultation_is_never_sent(
     consultation has begun: neither is sent late, both are recorded as expired."""
     clock = FakeClock(MONDAY_10AM)
     running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
-    await book(standin, ana, "Wed 25 Nov", "10:00 a.m.")
+    await book(standin, ana, "Wed 25 Nov", "10:00\u202fa.m.")
     card = await staff_card(standin)
     standin.fail("sendMessage", 502, times=1, chat_id=ana.id)
     standin.fail("sendDocument", 502, times=1, chat_id=ana.id)

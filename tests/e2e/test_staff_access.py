@@ -105,7 +105,7 @@ async def test_a_group_member_who_is_not_staff_cannot_decide_on_a_card(
     clinic: RunningBot, ana: User, tom: User
 ) -> None:
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     card = await staff_card(standin)
     shown = card.text
     told_ana = texts(standin, ana.id)
@@ -126,10 +126,10 @@ async def test_an_administrator_and_a_listed_user_decide_and_each_decision_is_au
     standin = listed.standin
     # Maria administers the staff group (the stand-in's getChatAdministrators says so).
     assert ("getChatAdministrators", {"chat_id": str(STAFF)}) in standin.calls
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     card = await staff_card(standin)
     await act(standin, await standin.press(maria, "✅ Confirm", message=card))
-    await book(standin, ben, "Tue 24 Nov", "10:30 a.m.")
+    await book(standin, ben, "Tue 24 Nov", "10:30\u202fa.m.")
     ben_card = await request_card(standin, ben)
     await act(standin, await standin.press(lina, "✖️ Decline", message=ben_card))
 
@@ -150,7 +150,7 @@ async def test_being_promoted_or_demoted_in_the_group_counts_at_once(
     """A chat_member update about the staff group changes who is staff, with no fetch
     inside the update's transaction."""
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     card = await staff_card(standin)
     refused = await standin.press(tom, "✅ Confirm", message=card)
     await act(standin, refused)
@@ -171,7 +171,7 @@ async def test_patient_lookup_is_for_staff_and_audited(
     clinic: RunningBot, ana: User, maria: User, tom: User
 ) -> None:
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await staff_card(standin)
 
     refused = await staff_says(standin, tom, "/patient Silva")
@@ -193,7 +193,7 @@ async def test_export_audit_sends_the_staff_actions_as_csv(
     clinic: RunningBot, ana: User, maria: User, tom: User
 ) -> None:
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     card = await staff_card(standin)
     await act(standin, await standin.press(maria, "✅ Confirm", message=card))
     await staff_says(standin, maria, "/patient Ana")
@@ -225,7 +225,7 @@ async def test_cancel_and_attendance_are_audited_with_what_was_chosen(
     clinic: RunningBot, clock: FakeClock, ana: User, ben: User, maria: User
 ) -> None:
     standin = clinic.standin
-    for user, time in ((ana, "10:00 a.m."), (ben, "10:30 a.m.")):
+    for user, time in ((ana, "10:00\u202fa.m."), (ben, "10:30\u202fa.m.")):
         await book(standin, user, "Tue 24 Nov", time)
         card = await request_card(standin, user)
         await act(standin, await standin.press(maria, "✅ Confirm", message=card))
@@ -268,7 +268,7 @@ async def test_without_telegram_s_list_only_listed_users_act_until_a_fetch_works
     )
     services = running.application.bot_data["services"]
     try:
-        await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+        await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
         card = await staff_card(standin)
         press = await standin.press(maria, "✅ Confirm", message=card)
         await act(standin, press)

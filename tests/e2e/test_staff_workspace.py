@@ -53,8 +53,8 @@ async def test_agenda_lists_each_day_with_status_and_opens_cards(
     clinic: RunningBot, ana: User, ben: User, maria: User
 ) -> None:
     standin = clinic.standin
-    await booked_and_confirmed(standin, maria, (ana, "10:00 a.m."))
-    await book(standin, ben, "Tue 24 Nov", "10:30 a.m.")  # left to confirm
+    await booked_and_confirmed(standin, maria, (ana, "10:00\u202fa.m."))
+    await book(standin, ben, "Tue 24 Nov", "10:30\u202fa.m.")  # left to confirm
     await card_of(standin, "👤 Ben")
 
     today = await staff_says(standin, maria, "/today")
@@ -62,14 +62,14 @@ async def test_agenda_lists_each_day_with_status_and_opens_cards(
     tomorrow = await staff_says(standin, maria, "/tomorrow")
     assert tomorrow.text == (
         "📋 Tomorrow, Tue 24 Nov\n"
-        "10:00 a.m. · Ana Silva · ✅ confirmed\n"
-        "10:30 a.m. · Ben · ⏳ to confirm"
+        "10:00\u202fa.m. · Ana Silva · ✅ confirmed\n"
+        "10:30\u202fa.m. · Ben · ⏳ to confirm"
     )
-    assert tomorrow.buttons() == ["10:00 a.m. Ana Silva", "10:30 a.m. Ben"]
+    assert tomorrow.buttons() == ["10:00\u202fa.m. Ana Silva", "10:30\u202fa.m. Ben"]
     week = await staff_says(standin, maria, "/week")
     assert week.text is not None
     assert week.text.startswith("📋 The next 7 days: Mon 23 Nov to Sun 29 Nov\n\nTue 24 Nov\n")
-    assert "10:30 a.m. · Ben · ⏳ to confirm" in week.text
+    assert "10:30\u202fa.m. · Ben · ⏳ to confirm" in week.text
 
     staff_help = await staff_says(standin, maria, "/help")
     assert (staff_help.text or "").startswith("Staff commands (this group only)")
@@ -83,7 +83,7 @@ async def test_agenda_lists_each_day_with_status_and_opens_cards(
     ]
 
     # The button opens Ben's card as a new message, with the actions of a request.
-    await act(standin, await standin.press(maria, "10:30 a.m. Ben", message=tomorrow))
+    await act(standin, await standin.press(maria, "10:30\u202fa.m. Ben", message=tomorrow))
     card = standin.bot_messages(STAFF)[-1]
     assert card.message_id != tomorrow.message_id and "👤 Ben" in (card.text or "")
     assert card.buttons() == ["✅ Confirm", "✖️ Decline"]
@@ -94,7 +94,7 @@ async def test_staff_cancel_with_a_reason_the_patient_reads(
     clinic: RunningBot, ana: User, maria: User
 ) -> None:
     standin = clinic.standin
-    await booked_and_confirmed(standin, maria, (ana, "10:00 a.m."))
+    await booked_and_confirmed(standin, maria, (ana, "10:00\u202fa.m."))
     card = await card_of(standin, "Ana Silva")
     assert card.buttons() == ["🩹 Record treatment", "✖️ Cancel"]
 
@@ -114,7 +114,7 @@ async def test_staff_cancel_with_a_reason_the_patient_reads(
     told = standin.bot_messages(ana.id)[-1]
     assert told.text == (
         "😕 Sorry, the clinic had to cancel your free consultation:\n"
-        "📅 Tue 24 Nov 2026 at 10:00 a.m.\nReason: The clinic is closed that day\n\n"
+        "📅 Tue 24 Nov 2026 at 10:00\u202fa.m.\nReason: The clinic is closed that day\n\n"
         "Please choose another time, or call us at +1 905-929-3134."
     )
     assert told.buttons() == ["📅 Choose another time"]
@@ -134,7 +134,7 @@ async def test_came_and_no_show_once_the_time_has_come(
     clinic: RunningBot, clock: FakeClock, ana: User, ben: User, maria: User
 ) -> None:
     standin = clinic.standin
-    await booked_and_confirmed(standin, maria, (ana, "10:00 a.m."), (ben, "10:30 a.m."))
+    await booked_and_confirmed(standin, maria, (ana, "10:00\u202fa.m."), (ben, "10:30\u202fa.m."))
     ana_card, ben_card = await card_of(standin, "Ana Silva"), await card_of(standin, "👤 Ben")
     first = (await appointments_of(clinic))[0]
 
@@ -144,7 +144,7 @@ async def test_came_and_no_show_once_the_time_has_come(
 
     clock.advance(days=1, hours=1)  # Tuesday 11:00 a.m.
     agenda = await staff_says(standin, maria, "/today")
-    await act(standin, await standin.press(maria, "10:00 a.m. Ana Silva", message=agenda))
+    await act(standin, await standin.press(maria, "10:00\u202fa.m. Ana Silva", message=agenda))
     ana_card = standin.bot_messages(STAFF)[-1]
     assert ana_card.buttons() == ["✔️ Came", "🚫 No-show", "🩹 Record treatment"]
     await act(standin, await standin.press(maria, "✔️ Came", message=ana_card))
@@ -153,8 +153,8 @@ async def test_came_and_no_show_once_the_time_has_come(
 
     await act(standin, await standin.send_group_text(maria, STAFF, "/today"))
     agenda = standin.bot_messages(STAFF)[-1]
-    assert "10:00 a.m. · Ana Silva · ✔️ came" in (agenda.text or "")
-    await act(standin, await standin.press(maria, "10:30 a.m. Ben", message=agenda))
+    assert "10:00\u202fa.m. · Ana Silva · ✔️ came" in (agenda.text or "")
+    await act(standin, await standin.press(maria, "10:30\u202fa.m. Ben", message=agenda))
     ben_card = standin.bot_messages(STAFF)[-1]
     await act(standin, await standin.press(maria, "🚫 No-show", message=ben_card))
     assert "🚫 The patient did not come" in (ben_card.text or "")
@@ -166,7 +166,7 @@ async def test_patient_search_by_name_and_phone(
     clinic: RunningBot, ana: User, ben: User, maria: User
 ) -> None:
     standin = clinic.standin
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await card_of(standin, "Ana Silva")
     await act(standin, await standin.send_text(ben, "hello there"))
 
@@ -174,17 +174,17 @@ async def test_patient_search_by_name_and_phone(
     assert found.text is not None
     assert found.text.startswith(
         "👤 Ana Silva\n📞 +1 416-555-0123\n📝 Pre-screen: not taken\n\n"
-        "📅 Appointments\n• Tue 24 Nov 2026 at 10:00 a.m.: ⏳ to confirm\n\n"
+        "📅 Appointments\n• Tue 24 Nov 2026 at 10:00\u202fa.m.: ⏳ to confirm\n\n"
         "💬 Recent messages (→ from the patient, ← from the bot)\n"
     )
-    assert "→ Mon 23 Nov 2026 at 10:00 a.m.: [button]" not in found.text
-    assert found.buttons() == ["Tue 24 Nov 2026 at 10:00 a.m."]
+    assert "→ Mon 23 Nov 2026 at 10:00\u202fa.m.: [button]" not in found.text
+    assert found.buttons() == ["Tue 24 Nov 2026 at 10:00\u202fa.m."]
     by_phone = await staff_says(standin, maria, "/patient (416) 555-0123")
     assert by_phone.text == found.text
 
     ben_found = await staff_says(standin, maria, "/patient Ben")
     assert "📅 No appointments." in (ben_found.text or "")
-    assert "→ Mon 23 Nov 2026 at 10:00 a.m.: hello there" in (ben_found.text or "")
+    assert "→ Mon 23 Nov 2026 at 10:00\u202fa.m.: hello there" in (ben_found.text or "")
     nobody = await staff_says(standin, maria, "/patient Zoe")
     assert nobody.text == "No patient matches “Zoe”."
     usage = await staff_says(standin, maria, "/patient")
@@ -212,8 +212,8 @@ async def test_export_sends_the_range_as_csv_and_refuses_bad_ranges(
     clinic: RunningBot, ana: User, ben: User, maria: User
 ) -> None:
     standin = clinic.standin
-    await booked_and_confirmed(standin, maria, (ana, "10:00 a.m."))
-    await book(standin, ben, "Wed 25 Nov", "2:00 p.m.")
+    await booked_and_confirmed(standin, maria, (ana, "10:00\u202fa.m."))
+    await book(standin, ben, "Wed 25 Nov", "2:00\u202fp.m.")
     await card_of(standin, "👤 Ben")
 
     sent = await staff_says(standin, maria, "/export 2026-11-24 2026-11-25")
@@ -244,7 +244,7 @@ async def test_staff_commands_and_buttons_reveal_nothing_elsewhere(
     clinic: RunningBot, ana: User, ben: User, maria: User
 ) -> None:
     standin = clinic.standin
-    await booked_and_confirmed(standin, maria, (ana, "10:00 a.m."))
+    await booked_and_confirmed(standin, maria, (ana, "10:00\u202fa.m."))
     [appointment] = await appointments_of(clinic)
     unknown = "I don't know that command"
     for command in ("/today", "/week", "/patient Silva", "/export"):
@@ -271,17 +271,17 @@ async def test_the_staff_group_becomes_a_supergroup(
 ) -> None:
     running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
     await act(standin, await standin.migrate_group(STAFF, SUPERGROUP))
-    await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     await standin.wait_for(lambda: bool(standin.bot_messages(SUPERGROUP)), what="the card")
     assert "Ana Silva" in (standin.bot_messages(SUPERGROUP)[0].text or "")
     await stop()
 
     # After a restart with the old STAFF_CHAT_ID still set, posts go to the new id.
     running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
-    await book(standin, ben, "Tue 24 Nov", "10:30 a.m.")
+    await book(standin, ben, "Tue 24 Nov", "10:30\u202fa.m.")
     await standin.wait_for(lambda: len(standin.bot_messages(SUPERGROUP)) == 2, what="card 2")
     await act(standin, await standin.send_group_text(maria, SUPERGROUP, "/tomorrow"))
-    assert "10:30 a.m. · Ben" in (standin.bot_messages(SUPERGROUP)[-1].text or "")
+    assert "10:30\u202fa.m. · Ben" in (standin.bot_messages(SUPERGROUP)[-1].text or "")
     async with running.database.transaction() as session:
         moves = (await session.scalars(select(ChatMigration))).all()
     assert [(m.old_chat_id, m.new_chat_id) for m in moves] == [(STAFF, SUPERGROUP)]
@@ -295,7 +295,7 @@ async def test_a_send_refused_with_the_new_id_moves_the_staff_group_too(
     standin = clinic.standin
     standin.migrated[STAFF] = SUPERGROUP  # no service message this time
     with caplog.at_level(logging.WARNING, logger="handlers.staff"):
-        await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+        await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
         await standin.wait_for(lambda: bool(standin.bot_messages(SUPERGROUP)), what="the card")
     assert any("set STAFF_CHAT_ID=-1009876543210" in r.getMessage() for r in caplog.records)
     async with clinic.database.transaction() as session:
@@ -309,7 +309,7 @@ async def test_a_staff_group_the_bot_cannot_post_to_is_logged_and_the_booking_st
     standin = clinic.standin
     standin.blocked.add(STAFF)  # the bot was removed from the group
     with caplog.at_level(logging.ERROR, logger="bot.dispatcher"):
-        await book(standin, ana, "Tue 24 Nov", "10:00 a.m.")
+        await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
         for _ in range(100):  # the log line follows the refused call; poll for it
             if any(r.levelno == logging.ERROR for r in caplog.records):
                 break

@@ -181,7 +181,7 @@ async def test_a_nul_character_is_answered_and_stored_without_it(
     assert notice is not None and notice.startswith("I work best with the buttons")
     assert screen is not None and "Choose a day" in screen
     await act(standin, await standin.press(ana, "Tue 24 Nov"))
-    await act(standin, await standin.press(ana, "10:00 a.m."))
+    await act(standin, await standin.press(ana, "10:00\u202fa.m."))
     await act(standin, await standin.press(ana, "✏️ Another name"))
     await act(standin, await standin.send_text(ana, "Ana\x00"))  # where a name is typed
     assert "Please type a name of 2 to 64 letters." in texts(standin, ana.id)[-1]

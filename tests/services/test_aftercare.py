@@ -32,7 +32,7 @@ from services.aftercare import (
 )
 
 ZONE = ZoneInfo("America/Toronto")
-SETTINGS = load_content().aftercare
+SETTINGS = load_content().fallback.aftercare
 CO2: CarePlan = SETTINGS.plans[Laser.CO2]
 SUNDAY = date(2026, 11, 22)  # the treatment day (day 0)
 STAFF_CHAT = -100123

@@ -19,8 +19,14 @@ def content_dir(tmp_path: Path) -> Path:
     return target
 
 
+def file_of(content_dir: Path, name: str, language: str = "en") -> Path:
+    """Where a content file lives: shared at the top, the rest in a language's folder."""
+    shared = name in ("clinic.toml", "schedule.toml")
+    return content_dir / name if shared else content_dir / language / name
+
+
 def test_shipped_content_loads() -> None:
-    content = load_content()
+    content = load_content().fallback
     assert content.clinic.phone == "+1 905-929-3134"
     assert content.clinic.phone_e164 == "+19059293134"
     assert [t.key for t in content.faq.topics] == [
@@ -37,18 +43,18 @@ def test_shipped_content_loads() -> None:
 
 
 def test_texts_fill_in_the_clinic_and_the_name() -> None:
-    texts = load_content().texts
+    texts = load_content().fallback.texts
     assert texts("menu.greeting", first_name="Ana").startswith("Hi Ana!")
     assert "+1 905-929-3134" in texts("contact.text")
 
 
 def test_a_missing_text_names_its_key() -> None:
     with pytest.raises(ContentError, match=r"texts\.toml has no text 'menu\.nope'"):
-        load_content().texts("menu.nope")
+        load_content().fallback.texts("menu.nope")
 
 
 def test_answers_never_claim_a_diagnosis() -> None:
-    avoid = load_content().faq.topic("avoid")
+    avoid = load_content().fallback.faq.topic("avoid")
     assert avoid is not None and "Only a clinician can say" in avoid.answer
 
 
@@ -66,7 +72,7 @@ def test_answers_never_claim_a_diagnosis() -> None:
         ("faq.toml", "", "faq.toml has no [[topic]]"),
         (
             "texts.toml",
-            '[menu]\ngreeting = "Hi {nickname}"',
+            '[language]\nlocale = "en_CA"\n[menu]\ngreeting = "Hi {nickname}"',
             "texts.toml: 'menu.greeting' uses unknown {nickname}",
         ),
         (
@@ -96,12 +102,13 @@ def test_answers_never_claim_a_diagnosis() -> None:
             "schedule.toml: closed date '25/12/2026' is not YYYY-MM-DD",
         ),
         ("texts.toml", "[menu\n", "is not valid TOML"),
+        ("texts.toml", '[language]\nlocale = "xx_YY"', "en/texts.toml: [language] locale 'xx_YY'"),
     ],
 )
 def test_broken_content_fails_in_one_line(
     content_dir: Path, file: str, text: str, error: str
 ) -> None:
-    (content_dir / file).write_text(text)
+    file_of(content_dir, file).write_text(text)
     with pytest.raises(ContentError, match=re.escape(error)) as raised:
         load_content(content_dir)
     assert "\n" not in str(raised.value)
@@ -109,7 +116,7 @@ def test_broken_content_fails_in_one_line(
 
 def test_an_answer_too_long_for_telegram_is_refused(content_dir: Path) -> None:
     answer = "x" * 4097
-    (content_dir / "faq.toml").write_text(
+    file_of(content_dir, "faq.toml").write_text(
         f"[[topic]]\nkey = 'long'\nbutton = 'Long'\nanswer = '{answer}'\n"
     )
     with pytest.raises(ContentError, match="over 4096 characters"):
@@ -117,8 +124,8 @@ def test_an_answer_too_long_for_telegram_is_refused(content_dir: Path) -> None:
 
 
 def test_a_missing_file_is_named(content_dir: Path) -> None:
-    (content_dir / "texts.toml").unlink()
-    with pytest.raises(ContentError, match=r"texts\.toml is missing"):
+    (content_dir / "en" / "faq.toml").unlink()
+    with pytest.raises(ContentError, match=r"en/faq\.toml is missing"):
         load_content(content_dir)
 
 
@@ -144,7 +151,7 @@ button = "Fever"
 
 
 def test_shipped_aftercare_plans_cover_every_healing_day() -> None:
-    plans = load_content().aftercare.plans
+    plans = load_content().fallback.aftercare.plans
     co2, erbium = plans[Laser.CO2], plans[Laser.ERBIUM]
     assert co2.days == (*range(15), 21, 28, 42, 56)
     assert erbium.days == (*range(6), 7, 14, 28, 42, 56)
@@ -166,12 +173,12 @@ def test_a_broken_aftercare_plan_fails_in_one_line(
     content_dir: Path, change: tuple[str, str], error: str
 ) -> None:
     text = 'times = ["09:00"]\n' + _PLAN.replace(*change, 1)
-    (content_dir / "aftercare.toml").write_text(text)
+    file_of(content_dir, "aftercare.toml").write_text(text)
     with pytest.raises(ContentError, match=re.escape(error)):
         load_content(content_dir)
 
 
 def test_the_default_time_must_be_one_of_the_choices(content_dir: Path) -> None:
-    (content_dir / "aftercare.toml").write_text('times = ["08:00"]\n' + _PLAN)
+    file_of(content_dir, "aftercare.toml").write_text('times = ["08:00"]\n' + _PLAN)
     with pytest.raises(ContentError, match="default_time must be one of the times"):
         load_content(content_dir)

@@ -7,7 +7,7 @@ import pytest
 from clinic.content import load_content
 from clinic.prescreen import NO, YES, Group, Outcome, Question, score, skin_type
 
-QUESTIONNAIRE = load_content().questionnaire
+QUESTIONNAIRE = load_content().fallback.questionnaire
 YES_NO = [q for q in QUESTIONNAIRE.questions if q.group is not Group.FITZPATRICK]
 FITZPATRICK = [q for q in QUESTIONNAIRE.questions if q.group is Group.FITZPATRICK]
 

@@ -21,7 +21,7 @@ from clinic.schedule import (
     reminder_times,
     why_unavailable,
 )
-from clinic.when import time_label, when_label
+from clinic.when import Dates
 
 TORONTO = ZoneInfo("America/Toronto")
 EVERY_DAY_10_TO_12 = {day: ((time(10), time(12)),) for day in range(7)}
@@ -216,11 +216,18 @@ def test_nearest_free_times_surround_the_one_wanted() -> None:
     assert labels(nearest(slots, wanted, 3)) == ["03-03 10:30", "03-03 11:00", "03-03 11:30"]
 
 
-def test_labels_are_local_and_canadian() -> None:
+def test_labels_are_local_and_canadian_in_english_and_in_french() -> None:
     instant = datetime(2026, 11, 24, 20, 30, tzinfo=UTC)
-    assert time_label(instant, TORONTO) == "3:30 p.m."
-    assert when_label(instant, TORONTO) == "Tue 24 Nov 2026 at 3:30 p.m."
-    assert time_label(datetime(2026, 11, 24, 17, tzinfo=UTC), TORONTO) == "12:00 p.m."
+    english = Dates(TORONTO, "en_CA")
+    # CLDR keeps "p.m." on the time's line with a narrow no-break space.
+    assert english.time(instant) == "3:30\u202fp.m."
+    assert english.when(instant) == "Tue 24 Nov 2026 at 3:30\u202fp.m."
+    assert english.time(datetime(2026, 11, 24, 17, tzinfo=UTC)) == "12:00\u202fp.m."
+    french = Dates(TORONTO, "fr_CA", when_phrase="{day} {year} à {time}")
+    assert french.time(instant) == "15 h 30"
+    assert french.when(instant) == "mar. 24 nov. 2026 à 15 h 30"
+    assert french.day(date(2026, 11, 30)) == "lun. 30 nov."
+    assert french.time(datetime(2026, 11, 24, 15, tzinfo=UTC)) == "10 h 00"
 
 
 def test_the_shipped_schedule_opens_on_weekdays_and_closes_on_christmas() -> None:

@@ -7,7 +7,7 @@ import pytest
 from clinic.content import load_content
 from clinic.triage import read_signs
 
-SIGNS = load_content().aftercare.signs
+SIGNS = load_content().fallback.aftercare.signs
 
 
 def found(text: str) -> dict[str, tuple[str, ...]]:

@@ -11,7 +11,7 @@ import pytest
 
 from clinic.agenda import WEEK, agenda_days
 from clinic.closures import warning_due
-from clinic.when import days_before, local_date, local_day_label
+from clinic.when import Dates, days_before, local_date
 
 TORONTO = ZoneInfo("America/Toronto")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -50,8 +50,10 @@ def test_the_zone_of_the_instant_does_not_matter_only_the_clinics() -> None:
 
 
 def test_local_day_label_reads_the_local_day() -> None:
-    assert local_day_label(utc(2026, 11, 25, 4, 30), TORONTO) == "Tue 24 Nov"
-    assert local_day_label(utc(2026, 11, 25, 5, 0), TORONTO) == "Wed 25 Nov"
+    dates = Dates(TORONTO, "en_CA")
+    assert dates.local_day(utc(2026, 11, 25, 4, 30)) == "Tue 24 Nov"
+    assert dates.local_day(utc(2026, 11, 25, 5, 0)) == "Wed 25 Nov"
+    assert Dates(TORONTO, "fr_CA").local_day(utc(2026, 11, 25, 4, 30)) == "mar. 24 nov."
 
 
 @pytest.mark.parametrize(
