@@ -195,6 +195,8 @@ class StandIn:
         # The first successful answer to each press (its text); a second one is refused.
         self.callback_answers: dict[str, str | None] = {}
         self.commands: list[dict[str, Any]] = []
+        # The menus for users whose Telegram is in a given language ("fr").
+        self.commands_by_language: dict[str, list[dict[str, Any]]] = {}
         # Command menus set for one chat (BotCommandScopeChat), by chat id.
         self.chat_commands: dict[int, list[dict[str, Any]]] = {}
         self.blocked: set[int] = set()
@@ -663,11 +665,14 @@ class StandIn:
         return True
 
     async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
+        commands = json.loads(params["commands"])
         if "scope" in params:
             scope = json.loads(params["scope"])
-            self.chat_commands[int(scope["chat_id"])] = json.loads(params["commands"])
+            self.chat_commands[int(scope["chat_id"])] = commands
+        elif params.get("language_code"):
+            self.commands_by_language[params["language_code"]] = commands
         else:
-            self.commands = json.loads(params["commands"])
+            self.commands = commands
         return True
 
     async def _api_getChatAdministrators(self, params: dict[str, Any]) -> Any:

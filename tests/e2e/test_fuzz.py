@@ -64,7 +64,7 @@ EXPLORING = bool(os.environ.get("FUZZ_RANDOM"))
 PREFIXES = sorted(
     value for name, value in vars(callbacks).items() if name.isupper() and isinstance(value, str)
 )
-CONTENT = load_content()
+CONTENT = load_content().fallback
 QUESTION_KEYS = {question.key for question in CONTENT.questionnaire.questions}
 ACTIVE = ("requested", "confirmed")
 MARIA = User(7001, "Maria", "Lopez")  # a member of the staff group
