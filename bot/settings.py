@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from clinic.content import PACKAGED_CONTENT
+from clinic.content import FALLBACK_LANGUAGE, PACKAGED_CONTENT
 from db.retention import Retention
 from db.settings import DatabaseSettings
 
@@ -143,7 +143,10 @@ class ClinicSettings(BaseSettings):
     def _spoken(cls, value: str, info: ValidationInfo) -> str:
         folder = info.data.get("clinic_content_dir", PACKAGED_CONTENT)
         language = value.strip().lower()
-        if not re.fullmatch(r"[a-z]{2,8}", language) or not (folder / language).is_dir():
+        # The fallback folder is required anyway: the content check names it if missing.
+        if not re.fullmatch(r"[a-z]{2,8}", language) or (
+            language != FALLBACK_LANGUAGE and not (folder / language / "texts.toml").is_file()
+        ):
             raise ValueError("no such language")
         return language
 

@@ -60,6 +60,8 @@ class ContentError(Exception):
 @dataclass(frozen=True)
 class ClinicInfo:
     name: str
+    # The name in a language that says it differently ("notre clinique"), by folder.
+    names: Mapping[str, str]
     phone: str  # international format, which Telegram shows as a tappable number
     phone_e164: str
     address: str
@@ -222,6 +224,7 @@ def _clinic(data: dict[str, Any]) -> ClinicInfo:
         raise ContentError(f"clinic.toml: phone '{data['phone']}' is not a valid number")
     return ClinicInfo(
         name=str(data.get("name", "the clinic")),
+        names={str(language): str(name) for language, name in data.get("names", {}).items()},
         phone=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
         phone_e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         address=str(data.get("address", "")),
@@ -544,6 +547,7 @@ def _language(
 ) -> Content:
     try:
         raw_texts = _read(folder, "texts.toml")
+        clinic = replace(clinic, name=clinic.names.get(folder.name, clinic.name))
         locale = _locale(raw_texts, folder)
         values = _values(clinic, prices, locale)
         texts = _texts(raw_texts, values)

@@ -17,6 +17,7 @@ MENU_BUTTONS = [
     "🩹 Aftercare",
     "🩺 A problem after my treatment",
     "📞 Contact the clinic",
+    "🌐 Français / English",
 ]
 
 
@@ -53,6 +54,7 @@ async def test_command_menu_is_registered(bot: RunningBot) -> None:
         "contact",
         "mydata",
         "forget",
+        "language",
         "help",
     }
 

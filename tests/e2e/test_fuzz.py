@@ -54,6 +54,7 @@ from handlers import (
     my_appointments,
     prescreen,
 )
+from handlers.aftercare.common import Step as AftercareStep
 from tests.conftest import FakeClock, RunningBot
 from tests.e2e.test_booking import STAFF
 
@@ -76,6 +77,8 @@ STEPS: dict[str, set[str]] = {
     for module in (aftercare, booking, info, my_appointments, prescreen)
 }
 STEPS[info.FLOW] |= {topic.key for topic in CONTENT.faq.topics}
+# The aftercare set-up names its steps in an enum.
+STEPS[aftercare.FLOW] |= {str(step) for step in AftercareStep}
 # Flow data naming a row: the row must exist and be the patient's own.
 ROW_KEYS = {
     "appointment": Appointment,
