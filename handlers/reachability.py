@@ -35,6 +35,9 @@ async def membership_changed(update: Update, context: ClinicContext) -> None:
     log.info("patient reachable=%s chat_id=%s", reachable, change.chat.id)
     if came_back is not None:
         context.scope.patient_id = came_back  # what the bot says is logged as theirs
+        # Not a message from them: the scope has no language yet, so say it in theirs.
+        chosen, telegram_code = await patients.language(context.session, patient_id=came_back)
+        context.scope.language = context.services.speaking(chosen, telegram_code).language
         await welcome_back.offer(update, context, came_back)
 
 

@@ -86,6 +86,11 @@ async def resume_reminders(
         await notify.queue_reminders(session, appointment=appointment, now=now)
 
 
+async def language(session: AsyncSession, *, patient_id: int) -> tuple[str | None, str | None]:
+    """The language the patient chose (None: none yet) and their Telegram's language_code."""
+    return await patients.language_of(session, patient_id=patient_id)
+
+
 async def speak(session: AsyncSession, *, patient_id: int, language: str) -> None:
     """The patient chose the language they are spoken to in, from now on: scheduled
     messages are written in it too, as each is rendered when it is sent."""

@@ -4,6 +4,7 @@ to English and back; the staff group stays in its own language."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -222,6 +223,11 @@ async def test_language_switches_to_english_and_back_and_scheduled_messages_foll
     await press(standin, claire, "Français")
     assert screen(standin, claire).startswith(FR("language.changed"))
     assert await language_of(running, claire) == "fr"
+    # The choice is part of what the bot keeps about her, and /mydata shows it.
+    await say(standin, claire, "/mydata")
+    sent = standin.bot_messages(claire.id)[-1]
+    assert sent.document is not None and sent.document_bytes is not None
+    assert json.loads(sent.document_bytes)["profile"]["language"] == "fr"
     await stop()
 
 
@@ -250,3 +256,22 @@ async def test_staff_read_french_when_the_staff_language_is_french(
     assert card.buttons() == [FR("staff.confirm"), FR("staff.decline")]
     assert "Tue 24 Nov 2026 at 10:00\u202fa.m." in screen(standin, ana)
     await stop()
+
+
+async def test_coming_back_after_blocking_the_bot_is_welcomed_in_french(
+    clinic_fr: RunningBot, claire: User
+) -> None:
+    """Unblocking is no message from her, yet the offer of what was paused is French."""
+    standin = clinic_fr.standin
+    await say(standin, claire, "/aftercare")
+    await press(standin, claire, CONTENT.speaking("fr").aftercare.plans[Laser.CO2].name)
+    await press(standin, claire, FR("aftercare.today"))
+    await press(standin, claire, FR("aftercare.yes"))
+    await press(standin, claire, FR("aftercare.suggested", time="09 h 00"))
+    await act(standin, await standin.block(claire))
+    await act(standin, await standin.block(claire, blocked=False))
+    assert standin.screen(claire.id).buttons()[:2] == [
+        FR("welcome_back.yes"),
+        FR("welcome_back.no"),
+    ]
+    all_french(standin, claire)
