@@ -10,9 +10,11 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.playground.botapi import ChatMessage, StandIn, User
+from clinic.content import Texts, load_content
 from db.models import Appointment, OutboxMessage
 from tests.conftest import FakeClock, RunningBot
 
+ENGLISH = load_content().fallback.texts
 STAFF = -1001234567890
 # Monday 23 November 2026, 10:00 a.m. in Toronto (EST, UTC-5).
 MONDAY_10AM = datetime(2026, 11, 23, 15, tzinfo=UTC)
@@ -23,15 +25,16 @@ async def act(standin: StandIn, update: Any) -> None:
     await standin.handled(update)
 
 
-async def book(standin: StandIn, user: User, day: str, time: str) -> None:
-    """/book, a day, a time, the Telegram name, the shared number, Confirm."""
+async def book(standin: StandIn, user: User, day: str, time: str, words: Texts = ENGLISH) -> None:
+    """/book, a day, a time, the Telegram name, the shared number, Confirm: with the
+    labels of `words`, the language the patient is spoken to in."""
     await act(standin, await standin.send_text(user, "/book"))
     await act(standin, await standin.press(user, day))
     await act(standin, await standin.press(user, time))
-    await act(standin, await standin.press(user, "✅ That's me"))
-    await act(standin, await standin.press_reply(user, "📱 Share my number"))
-    await act(standin, await standin.press(user, "Skip"))  # the pre-screen
-    await act(standin, await standin.press(user, "✅ Confirm booking"))
+    await act(standin, await standin.press(user, words("booking.name_ok")))  # That's me
+    await act(standin, await standin.press_reply(user, words("booking.share_phone")))
+    await act(standin, await standin.press(user, words("prescreen.offer_skip")))
+    await act(standin, await standin.press(user, words("booking.confirm")))
 
 
 async def appointments_of(running: RunningBot) -> list[Appointment]:

@@ -23,6 +23,7 @@ from tests.e2e.test_booking import (
     STAFF,
     act,
     appointments_of,
+    book,
     staff_card,
     texts,
     wait_for_text,
@@ -198,13 +199,7 @@ async def test_language_switches_to_english_and_back_and_scheduled_messages_foll
     assert french_menu["book"] == FR("commands.book")
     assert {c["command"]: c["description"] for c in standin.commands}["book"] == EN("commands.book")
 
-    await say(standin, claire, "/book")
-    await press(standin, claire, "mar. 24 nov.")
-    await press(standin, claire, "10 h 00")
-    await press(standin, claire, FR("booking.name_ok"))
-    await act(standin, await standin.press_reply(claire, FR("booking.share_phone")))
-    await press(standin, claire, FR("prescreen.offer_skip"))
-    await press(standin, claire, FR("booking.confirm"))
+    await book(standin, claire, "mar. 24 nov.", "10 h 00", FR)
 
     await say(standin, claire, "/language")
     assert standin.screen(claire.id).buttons() == ["English", "✓ Français", FR("menu.back_to_menu")]
@@ -243,13 +238,7 @@ async def test_staff_read_french_when_the_staff_language_is_french(
     )
     staff_menu = {c["command"]: c["description"] for c in standin.chat_commands[STAFF]}
     assert staff_menu["week"] == FR("staff_commands.week")
-    await say(standin, ana, "/book")
-    await press(standin, ana, "Tue 24 Nov")
-    await press(standin, ana, "10:00\u202fa.m.")
-    await press(standin, ana, EN("booking.name_ok"))
-    await act(standin, await standin.press_reply(ana, EN("booking.share_phone")))
-    await press(standin, ana, EN("prescreen.offer_skip"))
-    await press(standin, ana, EN("booking.confirm"))
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
     card = await staff_card(standin)
     assert card.text is not None
     assert "mar. 24 nov. 2026 à 10 h 00" in card.text and "🌐 Langue\u00a0: anglais" in card.text
