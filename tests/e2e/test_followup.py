@@ -73,7 +73,7 @@ async def test_the_check_in_comes_a_year_later_at_ten_once_across_a_restart(
     await treated(standin, clock, ana, maria)
     [row] = await checkin_rows(running)
     assert (row.status, row.due_at, row.payload) == ("pending", DUE, {"treated_on": "2026-11-24"})
-    assert DUE == local(date(2027, 11, 24), 10)
+    assert local(date(2027, 11, 24), 10) == DUE
     # The same record pressed again (a double tap) queues nothing more.
     [appointment] = await appointments_of(running)
     card = standin.bot_messages(STAFF)[0]
@@ -198,4 +198,6 @@ async def test_the_check_in_is_written_in_the_language_the_patient_speaks_when_i
     ]
     await press(standin, ana, FR("followup.stop"))
     assert "plus de suivi après un traitement" in (standin.screen(ana.id).text or "")
+    found = await followup_of(running)
+    assert found is not None and found.off_at == DUE
     await stop()
