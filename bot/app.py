@@ -57,6 +57,7 @@ def build_application(
         retention=settings.clinic.retention,
         staff=StaffRoster(listed=settings.clinic.staff_user_ids),
         staff_language=settings.clinic.staff_language,
+        followup_months=settings.clinic.followup_months,
     )
     rate = settings.telegram.telegram_messages_per_second
     limiter = LaneLimiter(rate)

@@ -47,6 +47,7 @@ _HINTS = {
     "UPDATE_RETENTION_DAYS": "use a whole number of days, at least 2 (default 7)",
     "OUTBOX_RETENTION_DAYS": "use a whole number of days, at least 1 (default 30)",
     "RECORD_RETENTION_DAYS": "use a whole number of days, at least 30 (default 730)",
+    "FOLLOWUP_MONTHS": "use a whole number of months from 1 to 120 (default 12)",
     "WEBHOOK_URL": "use the public https URL Telegram should post to, e.g. https://bot.example.com/telegram",
     "WEBHOOK_LISTEN": "use the address to listen on, e.g. 0.0.0.0",
     "WEBHOOK_PORT": "use a port number from 1 to 65535",
@@ -111,6 +112,8 @@ class ClinicSettings(BaseSettings):
     # Past appointments, finished pre-screens, ended aftercare plans and check-ins, and
     # a patient's profile once nothing else about them is left.
     record_retention_days: int = Field(730, ge=30, le=36500)
+    # Months from a treatment to the check-in asking how the results are holding.
+    followup_months: int = Field(12, ge=1, le=120)
 
     @field_validator("clinic_timezone")
     @classmethod

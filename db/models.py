@@ -389,3 +389,24 @@ class Audit(Base):
     target_id: Mapped[int | None] = mapped_column(BigInteger)
     # What else the action was about, never personal data: a date range, a laser.
     detail: Mapped[str | None] = mapped_column(String(64))
+
+
+class Followup(Base):
+    """The long-term check-in of a patient: the newest treatment it counts from, and
+    whether the patient turned these check-ins off. One row per patient; the message
+    itself is an outbox row (kind "followup") naming the treatment date it is about."""
+
+    __tablename__ = "followup"
+    __table_args__ = (CheckConstraint("answer IN ('holding', 'consult')", name="answer"),)
+
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The newest treatment recorded: the check-in comes FOLLOWUP_MONTHS after it.
+    treated_on: Mapped[date | None]
+    # When the patient turned the check-ins off; None: they are on.
+    off_at: Mapped[datetime | None]
+    # The patient's answer to the newest check-in, and when.
+    answer: Mapped[str | None] = mapped_column(String(8))
+    answered_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -17,6 +17,7 @@ from db.models import (
     Appointment,
     Base,
     FlowState,
+    Followup,
     MessageLog,
     OutboxMessage,
     Patient,
@@ -78,6 +79,7 @@ async def everything(session: AsyncSession, *, patient_id: int) -> dict[str, Any
             | {"checkins": [_record(c, leave_out=("plan_id",)) for c in checkins]}
         )
     flow = await session.get(FlowState, patient_id)
+    followup = await session.get(Followup, patient_id)
     return {
         "profile": _record(patient, leave_out=("consented_at",)),
         "consent": {"health_questions_agreed_at": _plain(patient.consented_at)},
@@ -90,6 +92,8 @@ async def everything(session: AsyncSession, *, patient_id: int) -> dict[str, Any
             )
         ],
         "aftercare_plans": plans,
+        # The long-term check-in: the treatment it counts from, and whether it is off.
+        "followup": None if followup is None else _record(followup, **by_patient),
         "scheduled_messages": [
             _record(row, leave_out=("patient_id", "chat_id"))
             for row in await rows(

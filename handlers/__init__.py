@@ -14,6 +14,7 @@ from handlers import (
     booking,
     closures,  # noqa: F401  (only a renderer: imported to register it)
     fallback,
+    followup,
     info,
     language,
     menu,
@@ -38,6 +39,7 @@ COMMANDS = (
     "appointments",
     "aftercare",
     "stop",
+    "followup",
     "contact",
     "mydata",
     "forget",
@@ -58,6 +60,7 @@ def register(application: ClinicApp) -> None:
     booking.register(application)
     my_appointments.register(application)
     aftercare.register(application)
+    followup.register(application)
     staff.register(application)
     agenda.register(application)
     privacy.register(application)

@@ -72,6 +72,11 @@ AC_FINE = "ac:ok:"  # + plan id
 AC_WORRIED = "ac:w:"  # + plan id
 AC_SIGN = "ac:s:"  # + plan id + ":" + sign key
 AC_STOP = "ac:stop:"  # + plan id
+# The long-term check-in and /followup: each acts on the pressing patient's own row.
+FU_HOLDING = "fu:ok"
+FU_CONSULT = "fu:book"  # straight into booking a consultation
+FU_OFF = "fu:off"
+FU_ON = "fu:on"
 
 _UTC_MINUTE = "%Y%m%d%H%M"
 

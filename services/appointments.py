@@ -23,7 +23,7 @@ from db import aftercare, appointments, outbox
 from db.aftercare import PlanView
 from db.appointments import AppointmentView
 from db.patients import chat_of
-from services import notify
+from services import followup, notify
 from services.outbox import queue
 from services.staff import Actor, record
 
@@ -314,12 +314,13 @@ async def record_treatment(
     appointment_id: int,
     laser: Laser,
     days_ago: int,
+    followup_months: int,
     zone: ZoneInfo,
     now: datetime,
 ) -> Done | Already | Gone:
     """Records the treatment (today or `days_ago` days before, in the clinic's zone),
-    invites the patient to daily aftercare messages, and completes the appointment if
-    its time has come."""
+    invites the patient to daily aftercare messages, queues the long-term check-in
+    `followup_months` later, and completes the appointment if its time has come."""
     found = await treatable(session, appointment_id=appointment_id)
     if isinstance(found, Already | Gone):
         return found
@@ -350,6 +351,14 @@ async def record_treatment(
         now=now,
         patient_id=plan.patient_id,
         plan_id=plan.id,
+    )
+    await followup.schedule(
+        session,
+        patient_id=found.patient_id,
+        treated_on=treated_on,
+        months=followup_months,
+        zone=zone,
+        now=now,
     )
     detail = f"{laser.value} {treated_on.isoformat()}"
     await record(session, actor, "appointment.treatment", found.id, now=now, detail=detail)

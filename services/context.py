@@ -64,6 +64,8 @@ class Services:
     staff: StaffRoster = field(default_factory=StaffRoster)
     # The staff group's language (STAFF_LANGUAGE): a folder of the content.
     staff_language: str = "en"
+    # Months from a treatment to the long-term check-in (FOLLOWUP_MONTHS).
+    followup_months: int = 12
 
     @property
     def staff_chat_id(self) -> int | None:

@@ -111,7 +111,8 @@ async def cancel(update: Update, context: ClinicContext) -> None:
 
 
 async def record_treatment(update: Update, context: ClinicContext) -> None:
-    """Records the treatment and invites the patient to daily aftercare messages."""
+    """Records the treatment: the patient is invited to daily aftercare messages, and
+    hears from the clinic again months later (services.followup)."""
     if not staff_press(update, context):
         await not_allowed(update, context)
         return
@@ -122,6 +123,7 @@ async def record_treatment(update: Update, context: ClinicContext) -> None:
         appointment_id=appointment_id,
         laser=laser,
         days_ago=days_ago,
+        followup_months=context.services.followup_months,
         zone=context.services.zone,
         now=context.scope.now,
     )

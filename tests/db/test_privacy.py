@@ -15,6 +15,7 @@ from db.models import (
     AftercarePlan,
     Appointment,
     FlowState,
+    Followup,
     MessageLog,
     OutboxMessage,
     Patient,
@@ -72,6 +73,7 @@ async def _fill(
         session.add(
             MessageLog(patient_id=patient_id, direction="in", kind="text", text="hi", at=NOW)
         )
+        session.add(Followup(patient_id=patient_id, treated_on=date(2026, 10, 29), updated_at=NOW))
         outbox.enqueue(
             session,
             kind="aftercare_nudge",
@@ -108,6 +110,7 @@ async def test_everything_about_the_patient_and_nobody_else(database: Database) 
         "prescreens",
         "appointments",
         "aftercare_plans",
+        "followup",
         "scheduled_messages",
         "messages",
     }
@@ -138,6 +141,13 @@ async def test_everything_about_the_patient_and_nobody_else(database: Database) 
     [plan] = document["aftercare_plans"]
     assert plan["id"] == ids["plan"] and plan["send_at"] == "09:00:00"
     assert [(c["day"], c["answer"]) for c in plan["checkins"]] == [(3, "ok")]
+    assert document["followup"] == {
+        "treated_on": "2026-10-29",
+        "off_at": None,
+        "answer": None,
+        "answered_at": None,
+        "updated_at": NOW.isoformat(),
+    }
     # Rows linked to the patient; the reply only names the chat.
     assert sorted(m["kind"] for m in document["scheduled_messages"]) == [
         "aftercare_nudge",
@@ -180,7 +190,7 @@ async def test_forget_keeps_what_took_place_without_who(database: Database) -> N
         (ids["past"], "confirmed", None, None, None, None, None, NOW),
         (ids["no_show"], "no_show", None, None, None, None, None, NOW),
     ]
-    for model in (Appointment, Prescreen, AftercarePlan, FlowState, MessageLog):
+    for model in (Appointment, Prescreen, AftercarePlan, FlowState, MessageLog, Followup):
         assert await _count(database, model, model.patient_id == ana) == 0  # type: ignore[attr-defined]
     assert (
         await _count(database, PrescreenAnswer, PrescreenAnswer.prescreen_id == ids["prescreen"])

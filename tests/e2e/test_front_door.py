@@ -51,6 +51,7 @@ async def test_command_menu_is_registered(bot: RunningBot) -> None:
         "appointments",
         "aftercare",
         "stop",
+        "followup",
         "contact",
         "mydata",
         "forget",

@@ -331,6 +331,7 @@ async def test_a_treatment_after_the_start_completes_the_appointment(database: D
             appointment_id=appointment_id,
             laser=Laser.CO2,
             days_ago=0,
+            followup_months=12,
             zone=ZONE,
             now=NOW,
         )
@@ -350,6 +351,7 @@ async def test_a_treatment_after_the_start_completes_the_appointment(database: D
             appointment_id=appointment_id,
             laser=Laser.CO2,
             days_ago=0,
+            followup_months=12,
             zone=ZONE,
             now=NOW,
         )
@@ -367,6 +369,7 @@ async def test_a_treatment_before_the_start_leaves_it_confirmed(database: Databa
             appointment_id=appointment_id,
             laser=Laser.CO2,
             days_ago=1,
+            followup_months=12,
             zone=ZONE,
             now=NOW,
         )
@@ -384,6 +387,7 @@ async def test_no_treatment_on_a_request(database: Database) -> None:
             appointment_id=request,
             laser=Laser.CO2,
             days_ago=0,
+            followup_months=12,
             zone=ZONE,
             now=NOW,
         )
