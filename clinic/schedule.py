@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from clinic.treatment import Treatments
 from clinic.when import local_date
 
 
@@ -33,6 +34,8 @@ class Schedule:
     capacity: int = 1
     # upcoming consultations one patient may hold at once
     per_patient: int = 1
+    # treatment sessions: their own length and seats, and their preparation messages
+    treatments: Treatments = Treatments()
 
 
 @dataclass(frozen=True)
