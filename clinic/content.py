@@ -304,6 +304,7 @@ _FILLED_BY_THE_BOT = {
     "arrow",
     "year",
     "language",
+    "note",
 }
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -12,6 +12,7 @@ from handlers import (
     aftercare,
     agenda,
     booking,
+    treatment,
     closures,  # noqa: F401  (only a renderer: imported to register it)
     fallback,
     info,
@@ -56,6 +57,7 @@ def register(application: ClinicApp) -> None:
     info.register(application)
     prescreen.register(application)
     booking.register(application)
+    treatment.register(application)
     my_appointments.register(application)
     aftercare.register(application)
     staff.register(application)

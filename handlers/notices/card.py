@@ -81,7 +81,7 @@ def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMark
             texts(
                 "treatment.staff_session",
                 laser=staff_reads.aftercare.plans[appointment.laser].name,
-                aftercare=texts(
+                text=texts(
                     "treatment.staff_agreed" if appointment.aftercare_agreed else "treatment.staff_ask"
                 ),
             )
