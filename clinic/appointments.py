@@ -40,7 +40,7 @@ def card_actions(
     has_outcome: bool = False,
 ) -> tuple[tuple[CardAction, ...], ...]:
     """The card's rows of buttons. Requested: confirm or decline. Confirmed: cancel while
-    ahead; came or no-show once started. A consultation under way or done (with a
+    ahead; came or no-show once started. A confirmed or completed consultation (with a
     patient whose data is still here): its outcome, until recorded, and record a
     treatment. A treatment session records itself when marked came. Otherwise nothing
     is left to do."""
@@ -51,12 +51,9 @@ def card_actions(
     if status == AppointmentStatus.CONFIRMED and started:
         rows.append((CardAction.CAME, CardAction.NO_SHOW))
     consultation = kind is Kind.CONSULTATION
-    if (
-        consultation
-        and has_patient
-        and not has_outcome
-        and outcome_open(status, starts_at=starts_at, now=now)
-    ):
+    # Shown from the confirmation on, as a card stays in the group for hours: pressed
+    # before the consultation has started, it answers "not yet".
+    if consultation and has_patient and not has_outcome and status in TREATABLE:
         rows.append((CardAction.OUTCOME,))
     if status in TREATABLE and has_patient and consultation:
         rows.append((CardAction.RECORD,))
