@@ -369,8 +369,7 @@ def _treatments(data: dict[str, Any]) -> Treatments:
     stages = data.get("preparation_days", dict(Treatments().preparation))
     if not isinstance(stages, dict) or set(stages) != set(PREPARATION_STAGES):
         raise ContentError(
-            "schedule.toml: [treatment.preparation_days] must give "
-            + ", ".join(PREPARATION_STAGES)
+            "schedule.toml: [treatment.preparation_days] must give " + ", ".join(PREPARATION_STAGES)
         )
     for stage in PREPARATION_STAGES:
         _whole(stages, stage, 1, 1)

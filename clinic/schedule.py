@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import enum
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ class Schedule:
     # upcoming consultations one patient may hold at once
     per_patient: int = 1
     # treatment sessions: their own length and seats, and their preparation messages
-    treatments: Treatments = Treatments()
+    treatments: Treatments = field(default_factory=Treatments)
 
 
 @dataclass(frozen=True)

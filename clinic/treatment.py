@@ -45,7 +45,11 @@ class Treatments:
 
     length: timedelta = timedelta(minutes=90)
     capacity: int = 1
-    preparation: tuple[tuple[str, int], ...] = (("two_weeks", 14), ("one_week", 7), ("day_before", 1))
+    preparation: tuple[tuple[str, int], ...] = (
+        ("two_weeks", 14),
+        ("one_week", 7),
+        ("day_before", 1),
+    )
     preparation_at: time = time(10)
     # Sessions staff can choose from when planning a treatment.
     max_sessions: int = 3
@@ -56,7 +60,9 @@ def booking_schedule(schedule: Schedule, kind: Kind) -> Schedule:
     within the same opening hours, notice and horizon."""
     if kind is Kind.CONSULTATION:
         return schedule
-    return replace(schedule, length=schedule.treatments.length, capacity=schedule.treatments.capacity)
+    return replace(
+        schedule, length=schedule.treatments.length, capacity=schedule.treatments.capacity
+    )
 
 
 def preparation_times(

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinic.schedule import Booked
 from clinic.aftercare import Laser
+from clinic.schedule import Booked
 from clinic.statuses import AppointmentStatus
 from clinic.treatment import Kind
 from db.models import ACTIVE_STATUSES, Appointment
@@ -84,8 +84,9 @@ class TreatmentOrder:
 async def booked_between(
     session: AsyncSession, *, start: datetime, end: datetime, kind: Kind = Kind.CONSULTATION
 ) -> list[Booked]:
-    """What holds times of `kind`'s seats: active appointments that start in [start - 1 day, end], counted
-    per (start, end), so a month is a few hundred rows however many are booked.
+    """What holds times of `kind`'s seats: active appointments of that kind that start
+    in [start - 1 day, end], counted per (start, end), so a month is a few hundred rows
+    however many are booked.
 
     Grouping by the end as well as the start keeps the answer exact if the length of a
     consultation changed while older bookings still hold their own.
@@ -343,9 +344,7 @@ async def sessions_booked(session: AsyncSession, *, consultation_id: int) -> int
             .where(
                 Appointment.consultation_id == consultation_id,
                 Appointment.kind == Kind.TREATMENT,
-                Appointment.status.in_(
-                    (*ACTIVE_STATUSES, AppointmentStatus.COMPLETED.value)
-                ),
+                Appointment.status.in_((*ACTIVE_STATUSES, AppointmentStatus.COMPLETED.value)),
             )
         )
         or 0

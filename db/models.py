@@ -191,14 +191,18 @@ class Appointment(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # consultation or treatment (clinic.treatment.Kind).
-    kind: Mapped[str] = mapped_column(String(16), default="consultation", server_default="consultation")
+    kind: Mapped[str] = mapped_column(
+        String(16), default="consultation", server_default="consultation"
+    )
     # A treatment: the laser, the consultation that planned it, and whether the patient
     # asked, when booking, for the aftercare messages to start on the day by themselves.
     laser: Mapped[str | None] = mapped_column(String(8))
     consultation_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointment.id", ondelete="SET NULL")
     )
-    aftercare_agreed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    aftercare_agreed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
 
 class ConsultationOutcome(Base):

@@ -12,7 +12,6 @@ from handlers import (
     aftercare,
     agenda,
     booking,
-    treatment,
     closures,  # noqa: F401  (only a renderer: imported to register it)
     fallback,
     info,
@@ -24,6 +23,7 @@ from handlers import (
     reachability,
     staff,
     steps,
+    treatment,
     triage,
     welcome_back,
 )

@@ -28,6 +28,7 @@ from services.appointments import AFTERCARE_STARTED
 from services.context import Services
 from services.outbox import Due
 
+
 def book_button(content: Content, consultation_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(
         content.texts("treatment.book"), callback_data=appointment_data(TREAT_BOOK, consultation_id)
@@ -61,7 +62,7 @@ async def render_offer(
 
 
 async def book(update: Update, context: ClinicContext) -> None:
-    """"Book my treatment": the booking flow, on a treatment's calendar."""
+    """ "Book my treatment": the booking flow, on a treatment's calendar."""
     query = update.callback_query
     assert query is not None and query.data is not None
     consultation_id = trailing_id(query.data)
@@ -89,7 +90,12 @@ async def book(update: Update, context: ClinicContext) -> None:
     user = update.effective_user
     assert user is not None
     state = state_of(context)
-    state.week, state.reschedule, state.name, state.phone = 0, None, user.full_name[:64], begun.phone
+    state.week, state.reschedule, state.name, state.phone = (
+        0,
+        None,
+        user.full_name[:64],
+        begun.phone,
+    )
     state.treatment, state.laser, state.aftercare = consultation_id, found.order.laser, False
     save(context, DAY, state)
     await show_step(update, context)
@@ -137,6 +143,4 @@ async def render_aftercare_started(
 
 
 def register(application: ClinicApp) -> None:
-    application.add_handlers(
-        [CallbackQueryHandler(book, pattern=pattern(TREAT_BOOK, r"\d{1,18}"))]
-    )
+    application.add_handlers([CallbackQueryHandler(book, pattern=pattern(TREAT_BOOK, r"\d{1,18}"))])

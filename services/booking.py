@@ -23,6 +23,9 @@ from db import appointments, outbox, prescreens
 from db.appointments import AppointmentView, TreatmentOrder
 from db.patients import save_phone, saved_phone
 
+# What a treatment booking carries (the handlers build it; they do not import db/).
+__all__ = ["TreatmentOrder"]
+
 # How many free times a patient who lost theirs is offered instead.
 NEAREST_TIMES = 6
 

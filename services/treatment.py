@@ -16,7 +16,7 @@ from clinic.aftercare import Laser
 from clinic.appointments import outcome_open
 from clinic.statuses import AppointmentStatus
 from clinic.treatment import Kind, Outcome, preparation_expired
-from db import appointments, outcomes, outbox
+from db import appointments, outbox, outcomes
 from db.appointments import AppointmentView, TreatmentOrder
 from db.outcomes import OutcomeView
 from db.patients import chat_of

@@ -84,7 +84,6 @@ def _minutes(context: ClinicContext) -> str:
     return str(int(length.total_seconds() // 60))
 
 
-
 async def _old_when(context: ClinicContext, state: BookingState) -> str | None:
     """When the appointment being moved is, if this is a move."""
     if state.reschedule is None:
@@ -103,7 +102,11 @@ async def days_screen(context: ClinicContext, state: BookingState) -> Screen:
     state.week = page.week
     old_when = await _old_when(context, state)
     if old_when is not None:
-        key = "treatment.choose_day_reschedule" if state.treatment else "booking.choose_day_reschedule"
+        key = (
+            "treatment.choose_day_reschedule"
+            if state.treatment
+            else "booking.choose_day_reschedule"
+        )
         text = context.text(key, when=old_when)
     elif state.treatment is not None:
         text = context.text("treatment.choose_day", minutes=_minutes(context))

@@ -82,7 +82,9 @@ def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMark
                 "treatment.staff_session",
                 laser=staff_reads.aftercare.plans[appointment.laser].name,
                 text=texts(
-                    "treatment.staff_agreed" if appointment.aftercare_agreed else "treatment.staff_ask"
+                    "treatment.staff_agreed"
+                    if appointment.aftercare_agreed
+                    else "treatment.staff_ask"
                 ),
             )
         )

@@ -52,12 +52,12 @@ from handlers.staff.cards import (
     record_treatment,
 )
 from handlers.staff.group import group_moved, member_changed
+from handlers.staff.outcome import choose_laser as choose_planned_laser
 from handlers.staff.outcome import (
     choose_outcome,
     choose_sessions,
     record_planned,
 )
-from handlers.staff.outcome import choose_laser as choose_planned_laser
 from handlers.staff.outcome import record as record_outcome
 
 __all__ = ["actor", "audit_action", "in_staff_chat", "is_staff", "refuse", "staff_only"]

@@ -85,9 +85,7 @@ async def choose_sessions(update: Update, context: ClinicContext) -> None:
         for number in range(1, most + 1)
     ]
     back = _button(context, "staff.back", appointment_data(STAFF_OUTCOME_PLAN, appointment.id))
-    question = context.text(
-        "outcome.how_many", laser=context.content.aftercare.plans[laser].name
-    )
+    question = context.text("outcome.how_many", laser=context.content.aftercare.plans[laser].name)
     await card_with(update, context, appointment, question, [sessions, [back]])
 
 

@@ -147,7 +147,10 @@ async def test_a_planned_treatment_is_booked_prepared_across_dst_and_offers_afte
     await press(standin, ana, "✅ That's me")
     await act(standin, await standin.press_reply(ana, "📱 Share my number"))
     summary = standin.screen(ana.id).text or ""
-    assert "CO2 laser treatment" in summary and "Tue 10 Nov 2026 at 10:00\u202fa.m. (90 min)" in summary
+    assert (
+        "CO2 laser treatment" in summary
+        and "Tue 10 Nov 2026 at 10:00\u202fa.m. (90 min)" in summary
+    )
     assert "$600 to $1,600" in summary
     await press(standin, ana, "✅ Confirm booking")
     assert "confirm your treatment session on Tue 10 Nov" in texts(standin, ana.id)[-1]

@@ -43,9 +43,7 @@ def upgrade() -> None:
     op.drop_index("uq_appointment_active_slot", "appointment")
     with op.batch_alter_table("appointment") as batch:
         batch.add_column(
-            sa.Column(
-                "kind", sa.String(16), nullable=False, server_default="consultation"
-            )
+            sa.Column("kind", sa.String(16), nullable=False, server_default="consultation")
         )
         batch.add_column(sa.Column("laser", sa.String(8), nullable=True))
         batch.add_column(sa.Column("consultation_id", BigId, nullable=True))
