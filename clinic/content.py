@@ -39,6 +39,7 @@ from clinic.aftercare import (
 )
 from clinic.prescreen import Band, Group, Question, Questionnaire
 from clinic.schedule import Schedule
+from clinic.treatment import PREPARATION_STAGES, Treatments
 from clinic.when import Dates
 
 PACKAGED_CONTENT = Path(__file__).parent / "content"
@@ -303,6 +304,7 @@ _FILLED_BY_THE_BOT = {
     "arrow",
     "year",
     "language",
+    "note",
 }
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -357,6 +359,30 @@ def _schedule(data: dict[str, Any]) -> Schedule:
         horizon_days=_whole(data, "horizon_days", 30, 1),
         capacity=_whole(data, "capacity", 1, 1),
         per_patient=_whole(data, "per_patient", 1, 1),
+        treatments=_treatments(data.get("treatment", {})),
+    )
+
+
+def _treatments(data: dict[str, Any]) -> Treatments:
+    """schedule.toml [treatment]: its length, seats and preparation messages."""
+    # A schedule.toml from before treatments were booked has no table: the defaults.
+    stages = data.get("preparation_days", dict(Treatments().preparation))
+    if not isinstance(stages, dict) or set(stages) != set(PREPARATION_STAGES):
+        raise ContentError(
+            "schedule.toml: [treatment.preparation_days] must give " + ", ".join(PREPARATION_STAGES)
+        )
+    for stage in PREPARATION_STAGES:
+        _whole(stages, stage, 1, 1)
+    try:
+        at = time.fromisoformat(str(data.get("preparation_time", "10:00")))
+    except ValueError:
+        raise ContentError("schedule.toml: [treatment] preparation_time is not HH:MM") from None
+    return Treatments(
+        length=timedelta(minutes=_whole(data, "minutes", 90, 5)),
+        capacity=_whole(data, "capacity", 1, 1),
+        preparation=tuple((stage, int(stages[stage])) for stage in PREPARATION_STAGES),
+        preparation_at=at,
+        max_sessions=_whole(data, "max_sessions", 3, 1),
     )
 
 

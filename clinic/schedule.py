@@ -11,10 +11,11 @@ from __future__ import annotations
 import bisect
 import enum
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from clinic.treatment import Treatments
 from clinic.when import local_date
 
 
@@ -33,6 +34,8 @@ class Schedule:
     capacity: int = 1
     # upcoming consultations one patient may hold at once
     per_patient: int = 1
+    # treatment sessions: their own length and seats, and their preparation messages
+    treatments: Treatments = field(default_factory=Treatments)
 
 
 @dataclass(frozen=True)

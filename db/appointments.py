@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinic.aftercare import Laser
 from clinic.schedule import Booked
 from clinic.statuses import AppointmentStatus
+from clinic.treatment import Kind
 from db.models import ACTIVE_STATUSES, Appointment
 
 
@@ -34,6 +36,12 @@ class AppointmentView:
     cancel_reason: str | None
     prescreen_id: int | None
     created_at: datetime
+    kind: Kind = Kind.CONSULTATION
+    # A treatment's laser, the consultation that planned it, and whether the patient
+    # asked for aftercare messages to start on the treatment day.
+    laser: Laser | None = None
+    consultation_id: int | None = None
+    aftercare_agreed: bool = False
 
     @property
     def active(self) -> bool:
@@ -56,12 +64,29 @@ def _view(row: Appointment) -> AppointmentView:
         cancel_reason=row.cancel_reason,
         prescreen_id=row.prescreen_id,
         created_at=row.created_at,
+        kind=Kind(row.kind),
+        laser=Laser(row.laser) if row.laser else None,
+        consultation_id=row.consultation_id,
+        aftercare_agreed=row.aftercare_agreed,
     )
 
 
-async def booked_between(session: AsyncSession, *, start: datetime, end: datetime) -> list[Booked]:
-    """What holds times: active appointments that start in [start - 1 day, end], counted
-    per (start, end), so a month is a few hundred rows however many are booked.
+@dataclass(frozen=True)
+class TreatmentOrder:
+    """What a treatment booking carries beside its time: the laser, the consultation
+    that planned it, and whether aftercare starts on the day without asking."""
+
+    laser: Laser
+    consultation_id: int
+    aftercare_agreed: bool = False
+
+
+async def booked_between(
+    session: AsyncSession, *, start: datetime, end: datetime, kind: Kind = Kind.CONSULTATION
+) -> list[Booked]:
+    """What holds times of `kind`'s seats: active appointments of that kind that start
+    in [start - 1 day, end], counted per (start, end), so a month is a few hundred rows
+    however many are booked.
 
     Grouping by the end as well as the start keeps the answer exact if the length of a
     consultation changed while older bookings still hold their own.
@@ -69,6 +94,7 @@ async def booked_between(session: AsyncSession, *, start: datetime, end: datetim
     rows = await session.execute(
         select(Appointment.starts_at, Appointment.ends_at, func.count())
         .where(
+            Appointment.kind == kind,
             Appointment.status.in_(ACTIVE_STATUSES),
             Appointment.starts_at >= start - timedelta(days=1),
             Appointment.starts_at <= end,
@@ -126,16 +152,21 @@ async def book(
     now: datetime,
     prescreen_id: int | None = None,
     rescheduled_from_id: int | None = None,
+    treatment: TreatmentOrder | None = None,
 ) -> AppointmentView | None:
-    """Takes a free seat of `starts_at`; None when every seat is taken (a race lost).
+    """Takes a free seat of `starts_at` (a treatment's seat for a `treatment`, else a
+    consultation's); None when every seat is taken (a race lost).
 
     The insert runs in a savepoint, so a lost race leaves the update's transaction
     usable: the patient is still answered, with other times.
     """
+    kind = Kind.CONSULTATION if treatment is None else Kind.TREATMENT
     used = set(
         await session.scalars(
             select(Appointment.seat).where(
-                Appointment.starts_at == starts_at, Appointment.status.in_(ACTIVE_STATUSES)
+                Appointment.kind == kind,
+                Appointment.starts_at == starts_at,
+                Appointment.status.in_(ACTIVE_STATUSES),
             )
         )
     )
@@ -154,6 +185,10 @@ async def book(
         prescreen_id=prescreen_id,
         created_at=now,
         updated_at=now,
+        kind=kind,
+        laser=None if treatment is None else treatment.laser,
+        consultation_id=None if treatment is None else treatment.consultation_id,
+        aftercare_agreed=treatment is not None and treatment.aftercare_agreed,
     )
     try:
         async with session.begin_nested():
@@ -188,13 +223,17 @@ async def confirm_attendance(session: AsyncSession, *, appointment_id: int, now:
     row.attendance_confirmed_at = now
 
 
-async def count_active(session: AsyncSession, *, patient_id: int, now: datetime) -> int:
+async def count_active(
+    session: AsyncSession, *, patient_id: int, now: datetime, kind: Kind = Kind.CONSULTATION
+) -> int:
+    """The patient's active appointments of `kind` still ahead."""
     return int(
         await session.scalar(
             select(func.count())
             .select_from(Appointment)
             .where(
                 Appointment.patient_id == patient_id,
+                Appointment.kind == kind,
                 Appointment.status.in_(ACTIVE_STATUSES),
                 Appointment.starts_at > now,
             )
@@ -279,12 +318,37 @@ async def reschedule(
                 now=now,
                 prescreen_id=prescreen_id,
                 rescheduled_from_id=original.id,
+                treatment=_order(old),
             )
             if new is None:
                 raise _Lost
     except _Lost:
         return None
     return Moved(new, [_view(row) for row in to_cancel])
+
+
+def _order(row: Appointment) -> TreatmentOrder | None:
+    """A treatment moved stays the same treatment: laser, consultation and all."""
+    if row.kind != Kind.TREATMENT or row.laser is None or row.consultation_id is None:
+        return None
+    return TreatmentOrder(Laser(row.laser), row.consultation_id, row.aftercare_agreed)
+
+
+async def sessions_booked(session: AsyncSession, *, consultation_id: int) -> int:
+    """Treatment sessions planned by a consultation that are booked, held or done (a
+    cancelled, declined or missed one leaves its session to book again)."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Appointment)
+            .where(
+                Appointment.consultation_id == consultation_id,
+                Appointment.kind == Kind.TREATMENT,
+                Appointment.status.in_((*ACTIVE_STATUSES, AppointmentStatus.COMPLETED.value)),
+            )
+        )
+        or 0
+    )
 
 
 def pending_move(

@@ -143,11 +143,15 @@ class Appointment(Base):
         ),
         CheckConstraint("cancelled_by IN ('patient', 'staff')", name="cancelled_by"),
         CheckConstraint("seat >= 0", name="seat"),
+        CheckConstraint("kind IN ('consultation', 'treatment')", name="kind"),
+        CheckConstraint("laser IN ('co2', 'erbium')", name="laser"),
         # The database, not only the code, refuses a double booking: each active
-        # appointment holds one seat of its start time, and the code hands out seats
-        # 0 .. capacity-1 only. Two transactions racing for the same seat: one fails.
+        # appointment holds one seat of its start time among those of its kind, and
+        # the code hands out seats 0 .. capacity-1 only. Two transactions racing for
+        # the same seat: one fails. Treatments and consultations have seats of their own.
         Index(
             "uq_appointment_active_slot",
+            "kind",
             "starts_at",
             "seat",
             unique=True,
@@ -156,6 +160,7 @@ class Appointment(Base):
         ),
         Index("ix_appointment_patient_status", "patient_id", "status"),
         Index("ix_appointment_starts_at", "starts_at"),
+        Index("ix_appointment_consultation_id", "consultation_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -185,6 +190,43 @@ class Appointment(Base):
     attendance_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # consultation or treatment (clinic.treatment.Kind).
+    kind: Mapped[str] = mapped_column(
+        String(16), default="consultation", server_default="consultation"
+    )
+    # A treatment: the laser, the consultation that planned it, and whether the patient
+    # asked, when booking, for the aftercare messages to start on the day by themselves.
+    laser: Mapped[str | None] = mapped_column(String(8))
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL")
+    )
+    aftercare_agreed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+
+
+class ConsultationOutcome(Base):
+    """What staff recorded at the end of a consultation: a treatment planned (laser,
+    sessions, a note the patient reads with their preparation), not suitable, or the
+    patient to decide. One per consultation."""
+
+    __tablename__ = "consultation_outcome"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('planned', 'not_suitable', 'undecided')", name="outcome"),
+        CheckConstraint("laser IN ('co2', 'erbium')", name="laser"),
+        CheckConstraint("sessions >= 1", name="sessions"),
+    )
+
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), primary_key=True
+    )
+    outcome: Mapped[str] = mapped_column(String(16))
+    laser: Mapped[str | None] = mapped_column(String(8))
+    sessions: Mapped[int | None] = mapped_column(SmallInteger)
+    # Typed by staff in the group; the patient reads it in the week-before message.
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[datetime]
 
 
 class OutboxMessage(Base):

@@ -24,6 +24,7 @@ from handlers import (
     reachability,
     staff,
     steps,
+    treatment,
     triage,
     welcome_back,
 )
@@ -58,6 +59,7 @@ def register(application: ClinicApp) -> None:
     info.register(application)
     prescreen.register(application)
     booking.register(application)
+    treatment.register(application)
     my_appointments.register(application)
     aftercare.register(application)
     followup.register(application)

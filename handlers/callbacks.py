@@ -37,6 +37,15 @@ STAFF_CAME = "staff:came:"  # + appointment id: the patient came (completed)
 STAFF_NO_SHOW = "staff:ns:"  # + appointment id
 STAFF_CANCEL = "staff:cx:"  # + appointment id: cancel, which reason?
 STAFF_CANCEL_REASON = "staff:cr:"  # + appointment id + ":" + reason number (1..)
+# A consultation's outcome, on its card.
+STAFF_OUTCOME = "staff:oc:"  # + appointment id: which outcome?
+STAFF_OUTCOME_SET = "staff:ox:"  # + appointment id + ":" + not_suitable|undecided: record it
+STAFF_OUTCOME_PLAN = "staff:op:"  # + appointment id: treatment planned, which laser?
+STAFF_OUTCOME_LASER = "staff:ol:"  # + appointment id + ":" + laser: how many sessions?
+STAFF_OUTCOME_SESSIONS = "staff:os:"  # + appointment id + ":" + laser + ":" + sessions
+# The patient books the treatment a consultation planned.
+TREAT_BOOK = "treat:b:"  # + consultation id
+BOOK_AFTERCARE = "book:ac"  # a treatment's summary: aftercare from the day, on or off
 STAFF_ON_IT = "staff:onit:"  # + patient id: "I'm on it" on a warning-sign alert
 TRIAGE_SIGN = "tr:s:"  # + sign key: a sign tapped on the problem screen
 FORGET_YES = "pv:forget"  # /forget confirmed
@@ -310,3 +319,33 @@ def faq_topic_data(key: str) -> str:
 def parse_faq_topic(data: str) -> str:
     """The topic key of an FAQ button (its pattern guarantees the shape)."""
     return data.removeprefix(FAQ_TOPIC)
+
+
+# -- a consultation's outcome ---------------------------------------------------------------
+
+
+def outcome_set_data(appointment_id: int, outcome: str) -> str:
+    return f"{STAFF_OUTCOME_SET}{appointment_id}:{outcome}"
+
+
+def parse_outcome_set(data: str) -> tuple[int, str]:
+    appointment_id, outcome = data.removeprefix(STAFF_OUTCOME_SET).split(":")
+    return int(appointment_id), outcome
+
+
+def outcome_laser_data(appointment_id: int, laser: Laser) -> str:
+    return f"{STAFF_OUTCOME_LASER}{appointment_id}:{laser.value}"
+
+
+def parse_outcome_laser(data: str) -> tuple[int, Laser]:
+    appointment_id, laser = data.removeprefix(STAFF_OUTCOME_LASER).split(":")
+    return int(appointment_id), Laser(laser)
+
+
+def outcome_sessions_data(appointment_id: int, laser: Laser, sessions: int) -> str:
+    return f"{STAFF_OUTCOME_SESSIONS}{appointment_id}:{laser.value}:{sessions}"
+
+
+def parse_outcome_sessions(data: str) -> tuple[int, Laser, int]:
+    appointment_id, laser, sessions = data.removeprefix(STAFF_OUTCOME_SESSIONS).split(":")
+    return int(appointment_id), Laser(laser), int(sessions)

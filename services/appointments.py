@@ -9,20 +9,22 @@ Each use case takes the session, plain values and `now`, changes the statuses
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinic.aftercare import Laser
+from clinic.aftercare import Aftercare, Laser
 from clinic.appointments import attendance_open, treatment_completes
 from clinic.statuses import TREATABLE, AppointmentStatus, PlanStatus
-from clinic.when import days_before
+from clinic.treatment import Kind
+from clinic.when import days_before, local_date
 from db import aftercare, appointments, outbox
 from db.aftercare import PlanView
 from db.appointments import AppointmentView
 from db.patients import chat_of
+from services import aftercare as aftercare_cases
 from services import followup, notify
 from services.outbox import queue
 from services.staff import Actor, record
@@ -31,6 +33,8 @@ __all__ = ["AppointmentView", "PlanView"]
 
 # The outbox kind of an aftercare invitation (rendered by handlers.nudges).
 AFTERCARE_INVITE = "aftercare_invite"
+# A plan the patient agreed to when booking their treatment has started (handlers.treatment).
+AFTERCARE_STARTED = "aftercare_started"
 
 
 @dataclass(frozen=True)
@@ -242,7 +246,13 @@ async def cancel_by_staff(
 
 
 async def decide(
-    session: AsyncSession, actor: Actor, *, appointment_id: int, confirm: bool, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    appointment_id: int,
+    confirm: bool,
+    now: datetime,
+    preparation: notify.Preparation | None = None,
 ) -> Done | Already | Gone:
     """Confirms or declines a request, and tells the patient.
 
@@ -265,16 +275,28 @@ async def decide(
         replaced = await appointments.finish_move(session, appointment=decided, now=now)
         if replaced is not None:
             await outbox.cancel_pending(session, appointment_id=replaced.id)
-        await notify.after_confirmation(session, appointment=decided, now=now)
+        await notify.after_confirmation(
+            session, appointment=decided, now=now, preparation=preparation
+        )
     else:
         await notify.to_patient(session, kind=notify.DECLINED, appointment=decided, now=now)
     return Done(decided)
 
 
 async def mark_attendance(
-    session: AsyncSession, actor: Actor, *, appointment_id: int, came: bool, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    appointment_id: int,
+    came: bool,
+    now: datetime,
+    zone: ZoneInfo | None = None,
+    aftercare_settings: Aftercare | None = None,
+    followup_months: int,
 ) -> Done | NotYet | Already | Gone:
-    """Came (completed) or no-show, once the consultation has started."""
+    """Came (completed) or no-show, once the appointment has started. A treatment
+    session the patient came to is a treatment given: what follows one follows
+    (`treated`: the aftercare offer, or the plan they agreed to), on its local day."""
     found = await _in(session, appointment_id, frozenset({AppointmentStatus.CONFIRMED}))
     if isinstance(found, Already | Gone):
         return found
@@ -287,6 +309,18 @@ async def mark_attendance(
     # Reminders are behind by now; anything left for this appointment is moot.
     await outbox.cancel_pending(session, appointment_id=found.id)
     await record(session, actor, f"appointment.{status}", found.id, now=now)
+    if came and found.kind is Kind.TREATMENT and found.laser and found.patient_id and zone:
+        await treated(
+            session,
+            appointment=found,
+            laser=found.laser,
+            treated_on=local_date(found.starts_at, zone),
+            recorded_by=actor.name[:128],
+            aftercare_settings=aftercare_settings,
+            followup_months=followup_months,
+            zone=zone,
+            now=now,
+        )
     return Done(marked)
 
 
@@ -307,6 +341,80 @@ async def confirmed(
     return await _in(session, appointment_id, frozenset({AppointmentStatus.CONFIRMED}))
 
 
+async def treated(
+    session: AsyncSession,
+    *,
+    appointment: AppointmentView,
+    laser: Laser,
+    treated_on: date,
+    recorded_by: str,
+    aftercare_settings: Aftercare | None,
+    followup_months: int,
+    zone: ZoneInfo,
+    now: datetime,
+) -> PlanView:
+    """A treatment took place: THE entry point for what follows one, whether staff
+    recorded it on a card or marked a booked treatment session as came.
+
+    The patient is invited to the laser's aftercare plan, or, if they agreed to it when
+    booking the session (and the settings are given), the plan starts at once at the
+    suggested time of day and they are told when its first message comes. The long-term
+    check-in is queued `followup_months` after it.
+    """
+    assert appointment.patient_id is not None
+    await followup.schedule(
+        session,
+        patient_id=appointment.patient_id,
+        treated_on=treated_on,
+        months=followup_months,
+        zone=zone,
+        now=now,
+    )
+    plan = await aftercare.invite(
+        session,
+        patient_id=appointment.patient_id,
+        laser=laser,
+        treated_on=treated_on,
+        recorded_by=recorded_by,
+        appointment_id=appointment.id,
+        now=now,
+    )
+    chat_id = await chat_of(session, patient_id=appointment.patient_id)
+    if appointment.aftercare_agreed and aftercare_settings is not None:
+        started = await aftercare_cases.start(
+            session,
+            patient_id=appointment.patient_id,
+            care=aftercare_settings.plans[laser],
+            treated_on=treated_on,
+            send_at=aftercare_settings.default_time,
+            invited_id=plan.id,
+            zone=zone,
+            now=now,
+        )
+        if isinstance(started, aftercare_cases.Started):
+            queue(
+                session,
+                kind=AFTERCARE_STARTED,
+                chat_id=chat_id,
+                due_at=now,
+                now=now,
+                patient_id=plan.patient_id,
+                plan_id=plan.id,
+                payload={"first": started.first.isoformat()},
+            )
+            return started.plan
+    queue(
+        session,
+        kind=AFTERCARE_INVITE,
+        chat_id=chat_id,
+        due_at=now,
+        now=now,
+        patient_id=plan.patient_id,
+        plan_id=plan.id,
+    )
+    return plan
+
+
 async def record_treatment(
     session: AsyncSession,
     actor: Actor,
@@ -317,6 +425,7 @@ async def record_treatment(
     followup_months: int,
     zone: ZoneInfo,
     now: datetime,
+    aftercare_settings: Aftercare | None = None,
 ) -> Done | Already | Gone:
     """Records the treatment (today or `days_ago` days before, in the clinic's zone),
     invites the patient to daily aftercare messages, queues the long-term check-in
@@ -334,29 +443,14 @@ async def record_treatment(
     ):
         # A double tap, or a colleague on the same card: one invitation is enough.
         return Already(found)
-    plan = await aftercare.invite(
+    await treated(
         session,
-        patient_id=found.patient_id,
+        appointment=found,
         laser=laser,
         treated_on=treated_on,
         recorded_by=actor.name[:128],
-        appointment_id=found.id,
-        now=now,
-    )
-    queue(
-        session,
-        kind=AFTERCARE_INVITE,
-        chat_id=await chat_of(session, patient_id=found.patient_id),
-        due_at=now,
-        now=now,
-        patient_id=plan.patient_id,
-        plan_id=plan.id,
-    )
-    await followup.schedule(
-        session,
-        patient_id=found.patient_id,
-        treated_on=treated_on,
-        months=followup_months,
+        aftercare_settings=aftercare_settings,
+        followup_months=followup_months,
         zone=zone,
         now=now,
     )

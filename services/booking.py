@@ -17,10 +17,14 @@ from clinic import schedule as rules
 from clinic.booking_days import last_page, page_days
 from clinic.schedule import Schedule
 from clinic.statuses import AppointmentStatus
+from clinic.treatment import Kind
 from clinic.when import local_date
 from db import appointments, outbox, prescreens
-from db.appointments import AppointmentView
+from db.appointments import AppointmentView, TreatmentOrder
 from db.patients import save_phone, saved_phone
+
+# What a treatment booking carries (the handlers build it; they do not import db/).
+__all__ = ["TreatmentOrder"]
 
 # How many free times a patient who lost theirs is offered instead.
 NEAREST_TIMES = 6
@@ -32,9 +36,10 @@ Reason = rules.Unavailable
 class Calendar:
     """The clinic's schedule and zone, at the moment of the update."""
 
-    schedule: Schedule
+    schedule: Schedule  # the kind's own: a treatment's length and seats (booking_schedule)
     zone: ZoneInfo
     now: datetime
+    kind: Kind = Kind.CONSULTATION
 
 
 # -- results ---------------------------------------------------------------------------
@@ -109,12 +114,22 @@ def new_status(staff_confirm: bool) -> AppointmentStatus:
     return AppointmentStatus.REQUESTED if staff_confirm else AppointmentStatus.CONFIRMED
 
 
+# Treatment sessions are booked one at a time: the next once this one is behind.
+TREATMENTS_PER_PATIENT = 1
+
+
 async def at_limit(
-    session: AsyncSession, *, patient_id: int, now: datetime, per_patient: int
+    session: AsyncSession,
+    *,
+    patient_id: int,
+    now: datetime,
+    per_patient: int,
+    kind: Kind = Kind.CONSULTATION,
 ) -> bool:
-    """Whether the patient holds as many upcoming consultations as one may."""
-    held = await appointments.count_active(session, patient_id=patient_id, now=now)
-    return held >= per_patient
+    """Whether the patient holds as many upcoming appointments of `kind` as one may."""
+    held = await appointments.count_active(session, patient_id=patient_id, now=now, kind=kind)
+    limit = per_patient if kind is Kind.CONSULTATION else TREATMENTS_PER_PATIENT
+    return held >= limit
 
 
 # -- reading the schedule --------------------------------------------------------------
@@ -124,7 +139,7 @@ async def _holding(session: AsyncSession, calendar: Calendar) -> list[rules.Book
     """What holds times from now to the end of the horizon."""
     now, horizon = calendar.now, calendar.schedule.horizon_days
     return await appointments.booked_between(
-        session, start=now, end=now + timedelta(days=horizon + 2)
+        session, start=now, end=now + timedelta(days=horizon + 2), kind=calendar.kind
     )
 
 
@@ -170,10 +185,15 @@ async def why_not(session: AsyncSession, calendar: Calendar, *, start: datetime)
 
 
 async def begin(
-    session: AsyncSession, *, patient_id: int, now: datetime, per_patient: int
+    session: AsyncSession,
+    *,
+    patient_id: int,
+    now: datetime,
+    per_patient: int,
+    kind: Kind = Kind.CONSULTATION,
 ) -> Begun | LimitReached:
     """Whether the patient may start booking, and their number from last time."""
-    if await at_limit(session, patient_id=patient_id, now=now, per_patient=per_patient):
+    if await at_limit(session, patient_id=patient_id, now=now, per_patient=per_patient, kind=kind):
         return LimitReached()
     return Begun(phone=await saved_phone(session, patient_id=patient_id))
 
@@ -217,6 +237,7 @@ async def book(
     phone: str,
     staff_confirm: bool,
     move: int | None = None,
+    treatment: TreatmentOrder | None = None,
 ) -> BookResult:
     """Books `start` for the patient, or, with `move` (an appointment id), moves that
     appointment there; see `appointments.reschedule` for what a move keeps.
@@ -224,6 +245,8 @@ async def book(
     A new booking counts against the per-patient limit; a move does not (it replaces
     one). The number is saved for the next booking, and what a move cancelled loses its
     pending messages (a confirmed time that a pending move leaves keeps its reminders).
+    A `treatment` (the calendar's kind is then a treatment's) takes a treatment's seat;
+    a moved treatment stays the same treatment.
     """
     schedule, now = calendar.schedule, calendar.now
     old: AppointmentView | None = None
@@ -231,7 +254,13 @@ async def book(
         old = await movable(session, patient_id=patient_id, appointment_id=move, now=now)
         if old is None:
             return NotMovable()
-    elif await at_limit(session, patient_id=patient_id, now=now, per_patient=schedule.per_patient):
+    elif await at_limit(
+        session,
+        patient_id=patient_id,
+        now=now,
+        per_patient=schedule.per_patient,
+        kind=calendar.kind,
+    ):
         return LimitReached()
     reason = await why_not(session, calendar, start=start)
     if reason is Reason.TAKEN:
@@ -269,6 +298,7 @@ async def book(
             status=status,
             now=now,
             prescreen_id=prescreen_id,
+            treatment=treatment,
         )
     if booked is None:
         return await _taken(session, calendar, start, raced=True)

@@ -7,11 +7,14 @@ reminder for an appointment cancelled meanwhile renders to nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic.schedule import reminder_times
+from clinic.treatment import Kind, Treatments, preparation_times
 from db.appointments import AppointmentView
 from db.outbox import Due
 from db.patients import chat_of
@@ -27,6 +30,7 @@ ICS = "ics"  # the calendar file that follows a confirmation
 DECLINED = "declined"
 CANCELLED_BY_CLINIC = "cancelled_by_clinic"
 REMINDER = "reminder"
+PREPARATION = "preparation"  # before a treatment: how to prepare (texts.toml [preparation])
 
 
 def to_staff(
@@ -72,13 +76,50 @@ async def to_patient(
     )
 
 
+@dataclass(frozen=True)
+class Preparation:
+    """What a confirmed treatment's preparation messages need: when they go, and where."""
+
+    treatments: Treatments
+    zone: ZoneInfo
+
+
 async def after_confirmation(
-    session: AsyncSession, *, appointment: AppointmentView, now: datetime
+    session: AsyncSession,
+    *,
+    appointment: AppointmentView,
+    now: datetime,
+    preparation: Preparation | None = None,
 ) -> None:
-    """The confirmation, its calendar file, and the reminders still ahead."""
+    """The confirmation, its calendar file, the reminders still ahead, and for a
+    treatment its preparation messages still ahead."""
     await to_patient(session, kind=CONFIRMED, appointment=appointment, now=now)
     await to_patient(session, kind=ICS, appointment=appointment, now=now)
     await queue_reminders(session, appointment=appointment, now=now)
+    if preparation is not None:
+        await queue_preparation(session, appointment=appointment, preparation=preparation, now=now)
+
+
+async def queue_preparation(
+    session: AsyncSession, *, appointment: AppointmentView, preparation: Preparation, now: datetime
+) -> None:
+    """A confirmed treatment's preparation messages still ahead, each an outbox row of the
+    appointment: cancelling or moving it cancels them with its other rows."""
+    if appointment.kind is not Kind.TREATMENT:
+        return
+    for stage, due_at in preparation_times(
+        preparation.treatments, starts_at=appointment.starts_at, zone=preparation.zone, now=now
+    ):
+        await to_patient(
+            session,
+            kind=PREPARATION,
+            appointment=appointment,
+            now=now,
+            due_at=due_at,
+            stage=stage,
+            starts_at=appointment.starts_at.isoformat(),
+            due=due_at.isoformat(),
+        )
 
 
 async def queue_reminders(

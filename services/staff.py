@@ -15,9 +15,19 @@ from clinic.agenda import AuditRow, local_days
 from clinic.appointments import CardAction, card_actions
 from clinic.conversation import LogEntry
 from clinic.statuses import AppointmentStatus
-from db import aftercare, appointments, audit, chat_migrations, messages, patients, prescreens
+from db import (
+    aftercare,
+    appointments,
+    audit,
+    chat_migrations,
+    messages,
+    outcomes,
+    patients,
+    prescreens,
+)
 from db.aftercare import PlanView
 from db.appointments import AppointmentView
+from db.outcomes import OutcomeView
 from db.patients import Found
 from db.prescreens import Summary
 
@@ -29,6 +39,7 @@ __all__ = [
     "Card",
     "Found",
     "LogEntry",
+    "OutcomeView",
     "PatientFile",
     "PlanView",
     "Summary",
@@ -94,6 +105,8 @@ class Card:
     actions: tuple[tuple[CardAction, ...], ...]
     # The patient's language and Telegram's language_code; (None, None) once deleted.
     language: tuple[str | None, str | None] = (None, None)
+    # A consultation's recorded outcome.
+    outcome: OutcomeView | None = None
 
 
 async def card(session: AsyncSession, appointment: AppointmentView, *, now: datetime) -> Card:
@@ -103,7 +116,9 @@ async def card(session: AsyncSession, appointment: AppointmentView, *, now: date
         moved_from = await appointments.find(
             session, appointment_id=appointment.rescheduled_from_id
         )
+    outcome = await outcomes.of_consultation(session, appointment_id=appointment.id)
     return Card(
+        outcome=outcome,
         appointment=appointment,
         moved_from=moved_from,
         prescreen=await prescreen(session, appointment.prescreen_id),
@@ -113,6 +128,8 @@ async def card(session: AsyncSession, appointment: AppointmentView, *, now: date
             starts_at=appointment.starts_at,
             now=now,
             has_patient=appointment.patient_id is not None,
+            kind=appointment.kind,
+            has_outcome=outcome is not None,
         ),
         language=(
             (None, None)

@@ -28,9 +28,11 @@ from handlers.booking.steps import (
     reschedule,
     skip_prescreen,
     start,
+    toggle_aftercare,
     week,
 )
 from handlers.callbacks import (
+    BOOK_AFTERCARE,
     BOOK_BACK,
     BOOK_CONFIRM,
     BOOK_NAME_CHANGE,
@@ -65,6 +67,7 @@ def register(application: ClinicApp) -> None:
             CallbackQueryHandler(back(FLOW), pattern=exactly(BOOK_BACK)),
             CallbackQueryHandler(confirm, pattern=exactly(BOOK_CONFIRM)),
             CallbackQueryHandler(skip_prescreen, pattern=exactly(BOOK_SKIP)),
+            CallbackQueryHandler(toggle_aftercare, pattern=exactly(BOOK_AFTERCARE)),
             CallbackQueryHandler(reschedule, pattern=pattern(RESCHEDULE, r"\d{1,18}")),
         ]
     )

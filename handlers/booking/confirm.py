@@ -8,6 +8,7 @@ import logging
 from telegram import Update
 
 from clinic.statuses import AppointmentStatus
+from clinic.treatment import Kind
 from clinic.when import local_date
 from handlers import my_appointments
 from handlers.booking.screens import (
@@ -25,6 +26,7 @@ from handlers.notices import after_confirmation, to_staff
 from handlers.replies import answer_button, show
 from handlers.steps import at, show_step, stale
 from services import booking
+from services.booking import TreatmentOrder
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ async def confirm(update: Update, context: ClinicContext) -> None:
         phone=state.phone,
         staff_confirm=context.services.staff_confirm,
         move=state.reschedule,
+        treatment=_order(state),
     )
     match result:
         case booking.Booked():
@@ -67,15 +70,23 @@ async def confirm(update: Update, context: ClinicContext) -> None:
             )
 
 
+def _order(state: BookingState) -> TreatmentOrder | None:
+    """A new treatment booking's laser and consultation (a move keeps the old one's)."""
+    if state.treatment is None or state.laser is None or state.moving:
+        return None
+    return TreatmentOrder(state.laser, state.treatment, state.aftercare)
+
+
 async def _booked(update: Update, context: ClinicContext, result: booking.Booked) -> None:
     booked = result.appointment
     to_staff(context, "staff_card", booked)
     when = context.dates.when(booked.starts_at)
+    section = "treatment" if booked.kind is Kind.TREATMENT else "booking"
     if booked.status == AppointmentStatus.CONFIRMED:
         await after_confirmation(context, booked)
-        text = context.text("booking.booked", when=when)
+        text = context.text(f"{section}.booked", when=when)
     elif not result.moved:
-        text = context.text("booking.requested", when=when)
+        text = context.text(f"{section}.requested", when=when)
     elif result.kept is not None:
         old_when = context.dates.when(result.kept.starts_at)
         text = context.text("booking.move_requested", when=when, old_when=old_when)

@@ -13,6 +13,7 @@ from telegram import (
 )
 
 from clinic.phone import display_phone
+from clinic.treatment import booking_schedule
 from handlers import steps
 from handlers.booking.state import (
     DAY,
@@ -27,6 +28,7 @@ from handlers.booking.state import (
 )
 from handlers.callbacks import (
     APPOINTMENTS,
+    BOOK_AFTERCARE,
     BOOK_BACK,
     BOOK_CONFIRM,
     BOOK_NAME_CHANGE,
@@ -60,7 +62,15 @@ def save(context: ClinicContext, step: str, state: BookingState) -> None:
 
 
 def calendar(context: ClinicContext) -> booking.Calendar:
-    return booking.Calendar(context.content.schedule, context.services.zone, context.scope.now)
+    """The calendar of what is being booked: a treatment's own length and seats, or a
+    consultation's."""
+    kind = state_of(context).kind
+    return booking.Calendar(
+        booking_schedule(context.content.schedule, kind),
+        context.services.zone,
+        context.scope.now,
+        kind,
+    )
 
 
 def patient(context: ClinicContext) -> int:
@@ -70,7 +80,8 @@ def patient(context: ClinicContext) -> int:
 
 
 def _minutes(context: ClinicContext) -> str:
-    return str(int(context.content.schedule.length.total_seconds() // 60))
+    length = calendar(context).schedule.length
+    return str(int(length.total_seconds() // 60))
 
 
 async def _old_when(context: ClinicContext, state: BookingState) -> str | None:
@@ -91,7 +102,14 @@ async def days_screen(context: ClinicContext, state: BookingState) -> Screen:
     state.week = page.week
     old_when = await _old_when(context, state)
     if old_when is not None:
-        text = context.text("booking.choose_day_reschedule", when=old_when)
+        key = (
+            "treatment.choose_day_reschedule"
+            if state.treatment
+            else "booking.choose_day_reschedule"
+        )
+        text = context.text(key, when=old_when)
+    elif state.treatment is not None:
+        text = context.text("treatment.choose_day", minutes=_minutes(context))
     else:
         text = context.text("booking.choose_day", minutes=_minutes(context))
     days = page.days
@@ -214,14 +232,22 @@ async def summary_screen(context: ClinicContext, state: BookingState) -> Screen:
         "patient_phone": display_phone(state.phone),
     }
     old_when = await _old_when(context, state)
+    rows = []
     if old_when is not None:
         text = context.text("booking.summary_reschedule", old_when=old_when, **values)
         confirm = context.text("booking.confirm_reschedule")
+    elif state.treatment is not None:
+        laser = context.content.aftercare.plans[state.laser].name if state.laser else ""
+        text = context.text("treatment.summary", laser=laser, **values)
+        confirm = context.text("booking.confirm")
+        toggle = "treatment.aftercare_on" if state.aftercare else "treatment.aftercare_off"
+        rows.append([InlineKeyboardButton(context.text(toggle), callback_data=BOOK_AFTERCARE)])
     else:
         text = context.text("booking.summary", **values)
         confirm = context.text("booking.confirm")
     keyboard = InlineKeyboardMarkup(
         [
+            *rows,
             [InlineKeyboardButton(confirm, callback_data=BOOK_CONFIRM)],
             [back_button(context), back_to_menu_button(context)],
         ]

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from clinic.aftercare import Laser
+from clinic.treatment import Kind
+
 FLOW = "booking"
 DAY, TIME, NAME, NAME_INPUT, PHONE, SUMMARY = (
     "day",
@@ -37,6 +40,12 @@ class BookingState:
     phone: str | None = None
     # The appointment being moved; None for a new booking.
     reschedule: int | None = None
+    # A treatment session: the consultation that planned it; None for a consultation.
+    treatment: int | None = None
+    # A treatment: its laser, and whether the aftercare messages start on the day
+    # without asking.
+    laser: Laser | None = None
+    aftercare: bool = False
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> BookingState:
@@ -47,6 +56,9 @@ class BookingState:
             name=str(data.get("name") or ""),
             phone=str(data["phone"]) if data.get("phone") else None,
             reschedule=_int(data.get("reschedule")),
+            treatment=_int(data.get("treatment")),
+            laser=Laser(data["laser"]) if data.get("laser") in set(Laser) else None,
+            aftercare=bool(data.get("aftercare")),
         )
 
     def data(self) -> dict[str, Any]:
@@ -61,7 +73,14 @@ class BookingState:
             data["start"] = self.start.astimezone(UTC).strftime(_UTC_MINUTE)
         if self.reschedule is not None:
             data["reschedule"] = self.reschedule
+        if self.treatment is not None:
+            data["treatment"], data["aftercare"] = self.treatment, self.aftercare
+            data["laser"] = self.laser.value if self.laser else None
         return data
+
+    @property
+    def kind(self) -> Kind:
+        return Kind.CONSULTATION if self.treatment is None else Kind.TREATMENT
 
     @property
     def moving(self) -> bool:

@@ -95,6 +95,9 @@ async def reschedule(update: Update, context: ClinicContext) -> None:
     state = state_of(context)
     state.week, state.reschedule = 0, old.id
     state.name, state.phone = old.name or "", old.phone
+    # A treatment moves on a treatment's calendar, and stays the same treatment.
+    state.treatment, state.laser = old.consultation_id, old.laser
+    state.aftercare = old.aftercare_agreed
     save(context, DAY, state)
     await show_step(update, context)
 
@@ -228,7 +231,9 @@ async def _take_phone(update: Update, context: ClinicContext, phone: str | None)
         )
         return
     # Patients who have not taken the pre-screen are offered it before the summary.
-    offer = await booking.offers_prescreen(context.session, patient_id=patient(context))
+    offer = state.treatment is None and await booking.offers_prescreen(
+        context.session, patient_id=patient(context)
+    )
     state.phone = phone
     save(context, OFFER if offer else SUMMARY, state)
     await _leave_phone_step(
@@ -250,6 +255,17 @@ async def skip_prescreen(update: Update, context: ClinicContext) -> None:
         await stale(update, context)
         return
     context.flow.step = SUMMARY
+    await show_step(update, context)
+
+
+async def toggle_aftercare(update: Update, context: ClinicContext) -> None:
+    """A treatment's summary: aftercare messages from the treatment day, on or off."""
+    state = state_of(context)
+    if not at(context, FLOW, SUMMARY) or state.treatment is None:
+        await stale(update, context)
+        return
+    state.aftercare = not state.aftercare
+    save(context, SUMMARY, state)
     await show_step(update, context)
 
 

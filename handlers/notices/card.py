@@ -11,18 +11,20 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from clinic.appointments import CardAction
 from clinic.phone import display_phone
 from clinic.statuses import AppointmentStatus
+from clinic.treatment import Kind, Outcome
 from handlers.callbacks import (
     STAFF_CAME,
     STAFF_CANCEL,
     STAFF_CONFIRM,
     STAFF_DECLINE,
     STAFF_NO_SHOW,
+    STAFF_OUTCOME,
     STAFF_TREATMENT,
     appointment_data,
 )
 from services import staff
 from services.context import Services
-from services.staff import AppointmentView, Card, Summary
+from services.staff import AppointmentView, Card, OutcomeView, Summary
 
 # Each action's button: its text and its data's prefix.
 _BUTTONS = {
@@ -32,6 +34,7 @@ _BUTTONS = {
     CardAction.NO_SHOW: ("staff.no_show", STAFF_NO_SHOW),
     CardAction.RECORD: ("staff.record", STAFF_TREATMENT),
     CardAction.CANCEL: ("staff.cancel", STAFF_CANCEL),
+    CardAction.OUTCOME: ("outcome.button", STAFF_OUTCOME),
 }
 
 
@@ -55,6 +58,11 @@ def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMark
             else "staff.move_request"
         )
         header = texts(key, old_when=old_when)
+    elif appointment.kind is Kind.TREATMENT:
+        requested = (
+            appointment.status == AppointmentStatus.REQUESTED or appointment.decided_by is not None
+        )
+        header = texts("treatment.staff_request" if requested else "treatment.staff_booked")
     elif appointment.status == AppointmentStatus.REQUESTED or appointment.decided_by is not None:
         header = texts("staff.request")
     else:
@@ -68,6 +76,20 @@ def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMark
         language=_language(services, card),
     )
     parts = [header, body]
+    if appointment.kind is Kind.TREATMENT and appointment.laser is not None:
+        parts.append(
+            texts(
+                "treatment.staff_session",
+                laser=staff_reads.aftercare.plans[appointment.laser].name,
+                text=texts(
+                    "treatment.staff_agreed"
+                    if appointment.aftercare_agreed
+                    else "treatment.staff_ask"
+                ),
+            )
+        )
+    if (outcome := card.outcome) is not None:
+        parts.append(_outcome_line(services, outcome))
     if appointment.decided_by is not None and appointment.decided_at is not None:
         key = (
             "staff.declined_by"
@@ -99,6 +121,25 @@ def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMark
         for row in card.actions
     ]
     return "\n\n".join(parts), InlineKeyboardMarkup(rows) if rows else None
+
+
+def _outcome_line(services: Services, outcome: OutcomeView) -> str:
+    """What the consultation concluded, and who recorded it (HTML)."""
+    staff_reads = services.for_staff
+    texts = staff_reads.texts
+    by = html.escape(outcome.recorded_by)
+    if outcome.outcome is Outcome.PLANNED and outcome.laser is not None:
+        line = texts(
+            "outcome.card_planned",
+            laser=staff_reads.aftercare.plans[outcome.laser].name,
+            number=str(outcome.sessions or 1),
+            staff=by,
+        )
+    else:
+        line = texts("outcome.card", text=texts(f"outcome.{outcome.outcome}"), staff=by)
+    if outcome.note:
+        line += "\n" + texts("outcome.card_note", note=html.escape(outcome.note))
+    return line
 
 
 def _language(services: Services, card: Card) -> str:

@@ -52,7 +52,17 @@ async def to_patient(
 
 async def after_confirmation(context: ClinicContext, appointment: AppointmentView) -> None:
     """The confirmation, its calendar file, and the reminders still ahead."""
-    await notify.after_confirmation(context.session, appointment=appointment, now=context.scope.now)
+    await notify.after_confirmation(
+        context.session,
+        appointment=appointment,
+        now=context.scope.now,
+        preparation=preparation(context),
+    )
+
+
+def preparation(context: ClinicContext) -> notify.Preparation:
+    """When a treatment's preparation messages go, in the clinic's zone."""
+    return notify.Preparation(context.content.schedule.treatments, context.services.zone)
 
 
 async def queue_reminders(context: ClinicContext, appointment: AppointmentView) -> None:

@@ -15,7 +15,8 @@ from clinic.calendar_file import consultation_ics
 from clinic.content import Content
 from clinic.schedule import reminder_expired
 from clinic.statuses import AppointmentStatus
-from handlers.callbacks import BOOK_WEEK, CANCEL, RESCHEDULE, THERE, appointment_data
+from clinic.treatment import Kind
+from handlers.callbacks import BOOK_WEEK, CANCEL, RESCHEDULE, THERE, TREAT_BOOK, appointment_data
 from handlers.notices.card import patient_name, patient_phone, staff_card
 from handlers.notices.registry import EXPIRED, Expired, renders
 from handlers.outgoing import Outgoing
@@ -25,6 +26,12 @@ from services.context import Services
 from services.notify import Due
 
 CONFIRMED = AppointmentStatus.CONFIRMED
+
+
+def _about(appointment: AppointmentView) -> str:
+    """The texts.toml section of a message about this appointment: a treatment session's
+    own words, or a consultation's."""
+    return "treatment" if appointment.kind is Kind.TREATMENT else "notices"
 
 
 async def _appointment(session: AsyncSession, due: Due) -> AppointmentView | None:
@@ -84,7 +91,8 @@ def _reason(services: Services, content: Content, appointment: AppointmentView) 
 
 
 def _confirmed_text(services: Services, content: Content, appointment: AppointmentView) -> str:
-    key = "notices.confirmed_with_address" if content.clinic.address else "notices.confirmed"
+    about = _about(appointment)
+    key = f"{about}.confirmed_with_address" if content.clinic.address else f"{about}.confirmed"
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
     return content.texts(
         key, when=content.dates(services.zone).when(appointment.starts_at), minutes=str(minutes)
@@ -137,12 +145,13 @@ async def render_ics(
         uid=f"appointment-{appointment.id}@clinic-bot",
         starts_at=appointment.starts_at,
         ends_at=appointment.ends_at,
-        summary=texts("notices.ics_summary"),
-        description=texts("notices.ics_description"),
+        summary=texts(f"{_about(appointment)}.ics_summary"),
+        description=texts(f"{_about(appointment)}.ics_description"),
         location=clinic.address,
         now=now,
     )
-    return Outgoing(texts("notices.ics_caption"), document=("consultation.ics", data))
+    name = "treatment.ics" if appointment.kind is Kind.TREATMENT else "consultation.ics"
+    return Outgoing(texts(f"{_about(appointment)}.ics_caption"), document=(name, data))
 
 
 @renders(notify.DECLINED)
@@ -164,7 +173,7 @@ async def render_declined(
                 old_when=content.dates(zone).when(kept.starts_at),
             )
             return Outgoing(text, InlineKeyboardMarkup([_change_buttons(content, kept)]))
-    return Outgoing(texts("notices.declined", when=when), _book_again(content))
+    return Outgoing(texts("notices.declined", when=when), _book_again(content, appointment))
 
 
 @renders(notify.CANCELLED_BY_CLINIC)
@@ -177,14 +186,18 @@ async def render_cancelled_by_clinic(
     texts = content.texts
     when = content.dates(services.zone).when(appointment.starts_at)
     reason = html.escape(_reason(services, content, appointment))
-    text = texts("notices.cancelled_by_clinic", when=when, reason=reason)
-    return Outgoing(text, _book_again(content))
+    text = texts(f"{_about(appointment)}.cancelled_by_clinic", when=when, reason=reason)
+    return Outgoing(text, _book_again(content, appointment))
 
 
-def _book_again(content: Content) -> InlineKeyboardMarkup:
-    """The "Choose another time" button, for a patient whose time the clinic could not keep."""
+def _book_again(content: Content, appointment: AppointmentView) -> InlineKeyboardMarkup:
+    """The "Choose another time" button, for a patient whose time the clinic could not
+    keep: a treatment's calendar for a treatment session."""
     label = content.texts("notices.choose_another")
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{BOOK_WEEK}0")]])
+    data = f"{BOOK_WEEK}0"
+    if appointment.kind is Kind.TREATMENT and appointment.consultation_id is not None:
+        data = appointment_data(TREAT_BOOK, appointment.consultation_id)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 
 @renders(notify.REMINDER)
@@ -204,10 +217,11 @@ async def render_reminder(
         return EXPIRED
     texts = content.texts
     when = content.dates(services.zone).when(appointment.starts_at)
+    about = _about(appointment)
     text = (
-        texts("notices.reminder_day", when=when)
+        texts(f"{about}.reminder_day", when=when)
         if hours >= 24
-        else texts("notices.reminder_hours", when=when, hours=str(hours))
+        else texts(f"{about}.reminder_hours", when=when, hours=str(hours))
     )
     keyboard = InlineKeyboardMarkup(
         [

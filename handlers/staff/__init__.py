@@ -20,6 +20,11 @@ from handlers.callbacks import (
     STAFF_DECLINE,
     STAFF_NO_SHOW,
     STAFF_OPEN,
+    STAFF_OUTCOME,
+    STAFF_OUTCOME_LASER,
+    STAFF_OUTCOME_PLAN,
+    STAFF_OUTCOME_SESSIONS,
+    STAFF_OUTCOME_SET,
     STAFF_TREATMENT,
     STAFF_TREATMENT_DAY,
     STAFF_TREATMENT_LASER,
@@ -47,6 +52,13 @@ from handlers.staff.cards import (
     record_treatment,
 )
 from handlers.staff.group import group_moved, member_changed
+from handlers.staff.outcome import choose_laser as choose_planned_laser
+from handlers.staff.outcome import (
+    choose_outcome,
+    choose_sessions,
+    record_planned,
+)
+from handlers.staff.outcome import record as record_outcome
 
 __all__ = ["actor", "audit_action", "in_staff_chat", "is_staff", "refuse", "staff_only"]
 
@@ -76,6 +88,22 @@ def register(application: ClinicApp) -> None:
             CallbackQueryHandler(
                 record_treatment,
                 pattern=pattern(STAFF_TREATMENT_DAY, f"{appointment_id}:({lasers}):[01]"),
+            ),
+            CallbackQueryHandler(choose_outcome, pattern=pattern(STAFF_OUTCOME, appointment_id)),
+            CallbackQueryHandler(
+                record_outcome,
+                pattern=pattern(STAFF_OUTCOME_SET, f"{appointment_id}:(not_suitable|undecided)"),
+            ),
+            CallbackQueryHandler(
+                choose_planned_laser, pattern=pattern(STAFF_OUTCOME_PLAN, appointment_id)
+            ),
+            CallbackQueryHandler(
+                choose_sessions,
+                pattern=pattern(STAFF_OUTCOME_LASER, f"{appointment_id}:({lasers})"),
+            ),
+            CallbackQueryHandler(
+                record_planned,
+                pattern=pattern(STAFF_OUTCOME_SESSIONS, f"{appointment_id}:({lasers}):\\d{{1,2}}"),
             ),
         ]
     )

@@ -23,6 +23,7 @@ from handlers.callbacks import (
 )
 from handlers.context import ClinicContext
 from handlers.notices import staff_card
+from handlers.notices.queueing import preparation
 from handlers.replies import answer_button, send, show
 from handlers.staff.access import actor, button_data, not_allowed, staff_press
 from services import appointments
@@ -43,7 +44,7 @@ async def _show_card(
     )
 
 
-async def _outcome(
+async def show_result(
     update: Update, context: ClinicContext, result: Done | Already | NotYet | Gone, done: str
 ) -> None:
     """Renders a card action's result: the card as it is now, with a short notice."""
@@ -72,12 +73,14 @@ async def decide(update: Update, context: ClinicContext) -> None:
         appointment_id=staff_card_id(data),
         confirm=confirm,
         now=context.scope.now,
+        preparation=preparation(context),
     )
-    await _outcome(update, context, result, "staff.done")
+    await show_result(update, context, result, "staff.done")
 
 
 async def attendance(update: Update, context: ClinicContext) -> None:
-    """Came or no-show, once the consultation has started."""
+    """Came or no-show, once the appointment has started (came to a treatment session:
+    the treatment is recorded, and its aftercare offered or started)."""
     if not staff_press(update, context):
         await not_allowed(update, context)
         return
@@ -88,8 +91,11 @@ async def attendance(update: Update, context: ClinicContext) -> None:
         appointment_id=staff_card_id(data),
         came=data.startswith(STAFF_CAME),
         now=context.scope.now,
+        zone=context.services.zone,
+        aftercare_settings=context.content.aftercare,
+        followup_months=context.services.followup_months,
     )
-    await _outcome(update, context, result, "staff.done")
+    await show_result(update, context, result, "staff.done")
 
 
 async def cancel(update: Update, context: ClinicContext) -> None:
@@ -107,7 +113,7 @@ async def cancel(update: Update, context: ClinicContext) -> None:
         now=context.scope.now,
     )
     done = Done(result.appointment) if isinstance(result, appointments.Cancelled) else result
-    await _outcome(update, context, done, "staff.done")
+    await show_result(update, context, done, "staff.done")
 
 
 async def record_treatment(update: Update, context: ClinicContext) -> None:
@@ -126,8 +132,9 @@ async def record_treatment(update: Update, context: ClinicContext) -> None:
         followup_months=context.services.followup_months,
         zone=context.services.zone,
         now=context.scope.now,
+        aftercare_settings=context.content.aftercare,
     )
-    await _outcome(update, context, result, "staff.recorded")
+    await show_result(update, context, result, "staff.recorded")
 
 
 # -- screens on the card: the card itself, and questions in place of its buttons -------------
@@ -141,11 +148,11 @@ async def _card_in(
     """The appointment if the question can be asked; else the press is answered."""
     if isinstance(result, AppointmentView):
         return result
-    await _outcome(update, context, result, "staff.done")
+    await show_result(update, context, result, "staff.done")
     return None
 
 
-async def _card_with(
+async def card_with(
     update: Update,
     context: ClinicContext,
     appointment: AppointmentView,
@@ -210,7 +217,7 @@ async def choose_laser(update: Update, context: ClinicContext) -> None:
     back = InlineKeyboardButton(
         context.text("staff.back"), callback_data=appointment_data(STAFF_CARD, appointment.id)
     )
-    await _card_with(
+    await card_with(
         update, context, appointment, context.text("staff.which_laser"), [lasers, [back]]
     )
 
@@ -230,7 +237,7 @@ async def choose_day(update: Update, context: ClinicContext) -> None:
     )
     name = context.content.aftercare.plans[laser].name
     question = context.text("staff.which_day", laser=name)
-    await _card_with(update, context, appointment, question, [days, [back]])
+    await card_with(update, context, appointment, question, [days, [back]])
 
 
 async def ask_cancel_reason(update: Update, context: ClinicContext) -> None:
@@ -254,6 +261,6 @@ async def ask_cancel_reason(update: Update, context: ClinicContext) -> None:
     keep = InlineKeyboardButton(
         context.text("staff.keep"), callback_data=appointment_data(STAFF_CARD, appointment.id)
     )
-    await _card_with(
+    await card_with(
         update, context, appointment, context.text("staff.cancel_why"), [*reasons, [keep]]
     )

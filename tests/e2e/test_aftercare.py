@@ -197,7 +197,7 @@ async def test_staff_record_a_treatment_on_the_card_and_the_patient_opts_in(
         "Erbium laser treatment on Tue 24 Nov, recorded by Maria Lopez. "
         "Aftercare: offered to the patient" in (card.text or "")
     )
-    assert card.buttons() == ["🩹 Record treatment"]
+    assert card.buttons() == ["📋 Outcome", "🩹 Record treatment"]
 
     await wait_for_text(standin, ana.id, "has recorded your Erbium laser treatment on Tue 24 Nov")
     assert standin.screen(ana.id).buttons() == ["✅ Tell me more", "No, thanks"]

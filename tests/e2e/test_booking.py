@@ -123,7 +123,7 @@ async def test_a_patient_books_staff_confirm_and_the_calendar_file_has_the_insta
     assert card.text is not None
     assert "Confirmed by Maria Lopez, Mon 23 Nov 2026 at 10:00\u202fa.m." in card.text
     # Confirm and Decline are gone; until the time, staff can still cancel.
-    assert card.buttons() == ["🩹 Record treatment", "✖️ Cancel"]
+    assert card.buttons() == ["📋 Outcome", "🩹 Record treatment", "✖️ Cancel"]
 
     await wait_for_text(standin, ana.id, "is confirmed")
     await standin.wait_for(

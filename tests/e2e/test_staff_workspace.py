@@ -96,7 +96,7 @@ async def test_staff_cancel_with_a_reason_the_patient_reads(
     standin = clinic.standin
     await booked_and_confirmed(standin, maria, (ana, "10:00\u202fa.m."))
     card = await card_of(standin, "Ana Silva")
-    assert card.buttons() == ["🩹 Record treatment", "✖️ Cancel"]
+    assert card.buttons() == ["📋 Outcome", "🩹 Record treatment", "✖️ Cancel"]
 
     await act(standin, await standin.press(maria, "✖️ Cancel", message=card))
     assert card.buttons() == [
@@ -106,7 +106,7 @@ async def test_staff_cancel_with_a_reason_the_patient_reads(
         "« Keep it",
     ]
     await act(standin, await standin.press(maria, "« Keep it", message=card))
-    assert card.buttons() == ["🩹 Record treatment", "✖️ Cancel"]
+    assert card.buttons() == ["📋 Outcome", "🩹 Record treatment", "✖️ Cancel"]
     await act(standin, await standin.press(maria, "✖️ Cancel", message=card))
     await act(standin, await standin.press(maria, "The clinic is closed that day", message=card))
 
@@ -146,10 +146,10 @@ async def test_came_and_no_show_once_the_time_has_come(
     agenda = await staff_says(standin, maria, "/today")
     await act(standin, await standin.press(maria, "10:00\u202fa.m. Ana Silva", message=agenda))
     ana_card = standin.bot_messages(STAFF)[-1]
-    assert ana_card.buttons() == ["✔️ Came", "🚫 No-show", "🩹 Record treatment"]
+    assert ana_card.buttons() == ["✔️ Came", "🚫 No-show", "📋 Outcome", "🩹 Record treatment"]
     await act(standin, await standin.press(maria, "✔️ Came", message=ana_card))
     assert "✔️ The patient came" in (ana_card.text or "")
-    assert ana_card.buttons() == ["🩹 Record treatment"]
+    assert ana_card.buttons() == ["📋 Outcome", "🩹 Record treatment"]
 
     await act(standin, await standin.send_group_text(maria, STAFF, "/today"))
     agenda = standin.bot_messages(STAFF)[-1]

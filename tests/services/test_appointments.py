@@ -284,14 +284,14 @@ async def test_attendance_is_marked_once_the_time_has_come(database: Database) -
     came = await booked(database, ana, starts_at=starts_at)
     async with database.transaction() as session:
         early = await appointments.mark_attendance(
-            session, NINA, appointment_id=came, came=True, now=NOW
+            session, NINA, appointment_id=came, came=True, now=NOW, followup_months=12
         )
     assert isinstance(early, NotYet)
     assert await status_of(database, came) == CONFIRMED
     later = starts_at + timedelta(minutes=5)
     async with database.transaction() as session:
         result = await appointments.mark_attendance(
-            session, NINA, appointment_id=came, came=True, now=later
+            session, NINA, appointment_id=came, came=True, now=later, followup_months=12
         )
     assert isinstance(result, Done) and result.appointment.status == AppointmentStatus.COMPLETED
     assert pending(await messages(database, appointment_id=came)) == []
@@ -304,7 +304,12 @@ async def test_a_no_show_is_recorded(database: Database) -> None:
     missed = await booked(database, ana, starts_at=starts_at)
     async with database.transaction() as session:
         result = await appointments.mark_attendance(
-            session, NINA, appointment_id=missed, came=False, now=starts_at + timedelta(hours=1)
+            session,
+            NINA,
+            appointment_id=missed,
+            came=False,
+            now=starts_at + timedelta(hours=1),
+            followup_months=12,
         )
     assert isinstance(result, Done)
     assert await status_of(database, missed) == AppointmentStatus.NO_SHOW

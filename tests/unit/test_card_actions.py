@@ -6,8 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clinic.appointments import CardAction, attendance_open, card_actions, treatment_completes
+from clinic.appointments import (
+    CardAction,
+    attendance_open,
+    card_actions,
+    outcome_open,
+    treatment_completes,
+)
 from clinic.statuses import AppointmentStatus
+from clinic.treatment import Kind
 
 STARTS = datetime(2026, 3, 8, 15, 0, tzinfo=UTC)  # the day daylight saving starts in Toronto
 BEFORE, AFTER = STARTS - timedelta(minutes=1), STARTS
@@ -20,9 +27,9 @@ A = CardAction
     [
         (S.REQUESTED, BEFORE, ((A.CONFIRM, A.DECLINE),)),
         (S.REQUESTED, AFTER, ((A.CONFIRM, A.DECLINE),)),
-        (S.CONFIRMED, BEFORE, ((A.RECORD,), (A.CANCEL,))),
-        (S.CONFIRMED, AFTER, ((A.CAME, A.NO_SHOW), (A.RECORD,))),
-        (S.COMPLETED, AFTER, ((A.RECORD,),)),
+        (S.CONFIRMED, BEFORE, ((A.OUTCOME,), (A.RECORD,), (A.CANCEL,))),
+        (S.CONFIRMED, AFTER, ((A.CAME, A.NO_SHOW), (A.OUTCOME,), (A.RECORD,))),
+        (S.COMPLETED, AFTER, ((A.OUTCOME,), (A.RECORD,))),
         (S.NO_SHOW, AFTER, ()),
         (S.CANCELLED, BEFORE, ()),
         (S.DECLINED, BEFORE, ()),
@@ -39,6 +46,24 @@ def test_no_treatment_for_a_patient_whose_data_was_deleted() -> None:
         (A.CANCEL,),
     )
     assert card_actions(S.COMPLETED, starts_at=STARTS, now=AFTER, has_patient=False) == ()
+
+
+def test_an_outcome_is_recorded_once_and_a_treatment_session_records_itself_by_came() -> None:
+    recorded = card_actions(
+        S.COMPLETED, starts_at=STARTS, now=AFTER, has_patient=True, has_outcome=True
+    )
+    assert recorded == ((A.RECORD,),)
+    session = {"starts_at": STARTS, "has_patient": True, "kind": Kind.TREATMENT}
+    assert card_actions(S.CONFIRMED, now=BEFORE, **session) == ((A.CANCEL,),)
+    assert card_actions(S.CONFIRMED, now=AFTER, **session) == ((A.CAME, A.NO_SHOW),)
+    assert card_actions(S.COMPLETED, now=AFTER, **session) == ()
+
+
+def test_the_outcome_opens_when_the_consultation_starts() -> None:
+    assert outcome_open(S.CONFIRMED, starts_at=STARTS, now=AFTER)
+    assert outcome_open(S.COMPLETED, starts_at=STARTS, now=AFTER)
+    assert not outcome_open(S.CONFIRMED, starts_at=STARTS, now=BEFORE)
+    assert not outcome_open(S.NO_SHOW, starts_at=STARTS, now=AFTER)
 
 
 def test_the_status_may_come_as_the_stored_string() -> None:

@@ -101,6 +101,21 @@ def test_answers_never_claim_a_diagnosis() -> None:
             '[hours]\nmonday = ["10:00-18:00"]\n[closed]\ndates = ["25/12/2026"]',
             "schedule.toml: closed date '25/12/2026' is not YYYY-MM-DD",
         ),
+        (
+            "schedule.toml",
+            '[hours]\nmonday = ["10:00-18:00"]\n[treatment]\nminutes = 0',
+            "schedule.toml: minutes must be a whole number, at least 5",
+        ),
+        (
+            "schedule.toml",
+            '[hours]\nmonday = ["10:00-18:00"]\n[treatment.preparation_days]\ntwo_weeks = 14',
+            "schedule.toml: [treatment.preparation_days] must give two_weeks, one_week, day_before",
+        ),
+        (
+            "schedule.toml",
+            '[hours]\nmonday = ["10:00-18:00"]\n[treatment]\npreparation_time = "ten"',
+            "schedule.toml: [treatment] preparation_time is not HH:MM",
+        ),
         ("texts.toml", "[menu\n", "is not valid TOML"),
         ("texts.toml", '[language]\nlocale = "xx_YY"', "en/texts.toml: [language] locale 'xx_YY'"),
     ],
