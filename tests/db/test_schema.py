@@ -24,7 +24,7 @@ async def test_migrations_match_the_models(database: Database) -> None:
 
 async def test_schema_status_and_a_second_upgrade(database: Database) -> None:
     status = await schema_status(database.engine)
-    assert status.up_to_date and status.current == "0010"
+    assert status.up_to_date and status.current == "0011"
     await upgrade_to_head(database.engine)  # already there: does nothing
     assert (await schema_status(database.engine)).up_to_date
 

@@ -121,7 +121,7 @@ def test_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
 def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     result = clinic_bot("migrate", cwd=tmp_path, DATABASE_URL="sqlite+aiosqlite:///clinic.db")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "database schema is up to date (revision 0010)\n"
+    assert result.stdout == "database schema is up to date (revision 0011)\n"
     assert (tmp_path / "clinic.db").exists()
 
 
@@ -133,7 +133,7 @@ async def test_run_refuses_a_stale_postgresql_schema(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "clinic-bot: DATABASE_URL: the database schema is at revision none but this version "
-        "needs 0010: run `clinic-bot migrate` first\n"
+        "needs 0011: run `clinic-bot migrate` first\n"
     )
     migrated = clinic_bot("migrate", cwd=tmp_path, DATABASE_URL=url)
     assert migrated.returncode == 0
