@@ -57,6 +57,7 @@ def build_application(
         retention=settings.clinic.retention,
         staff=StaffRoster(listed=settings.clinic.staff_user_ids),
         staff_language=settings.clinic.staff_language,
+        waitlist_hold=timedelta(minutes=settings.clinic.waitlist_hold_minutes),
     )
     rate = settings.telegram.telegram_messages_per_second
     limiter = LaneLimiter(rate)

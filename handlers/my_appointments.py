@@ -182,6 +182,7 @@ async def _cancel(
         reason=reason,
         now=context.scope.now,
         staff_chat_id=context.services.staff_chat_id,
+        offering=context.services.waitlist,
     )
     if not isinstance(result, Cancelled):
         await show_list(update, context, context.text("appointments.not_available"))

@@ -23,7 +23,7 @@ from db import aftercare, appointments, outbox
 from db.aftercare import PlanView
 from db.appointments import AppointmentView
 from db.patients import chat_of
-from services import notify
+from services import notify, waitlist
 from services.outbox import queue
 from services.staff import Actor, record
 
@@ -83,10 +83,11 @@ async def cancel(
     reason: str | None,
     now: datetime,
     staff_chat_id: int | None,
+    offering: waitlist.Offering | None = None,
 ) -> Cancelled:
     """Cancels an active appointment: its pending messages go in the same transaction,
-    and the other side is told (the staff group when the patient cancels, the patient
-    when the clinic does).
+    the other side is told (the staff group when the patient cancels, the patient
+    when the clinic does), and the time it frees is offered to the waitlist.
 
     Cancelling a pending move withdraws it: the confirmed time stays (`kept`).
     Cancelling the confirmed time leaves a pending move as a request of its own.
@@ -113,6 +114,9 @@ async def cancel(
         await notify.to_patient(
             session, kind=notify.CANCELLED_BY_CLINIC, appointment=cancelled, now=now
         )
+    await waitlist.freed_many(
+        session, offering, times=[cancelled.starts_at], now=now, freed_by=cancelled.patient_id
+    )
     return Cancelled(cancelled, kept)
 
 
@@ -170,6 +174,7 @@ async def cancel_by_patient(
     reason: str | None,
     now: datetime,
     staff_chat_id: int | None,
+    offering: waitlist.Offering | None = None,
 ) -> Cancelled | Gone:
     """The patient cancels their own appointment ahead (a reason is optional)."""
     appointment = await own_upcoming(
@@ -184,6 +189,7 @@ async def cancel_by_patient(
         reason=reason,
         now=now,
         staff_chat_id=staff_chat_id,
+        offering=offering,
     )
 
 
@@ -222,13 +228,20 @@ async def cancel_by_staff(
     reason_number: int,
     reason: str,
     now: datetime,
+    offering: waitlist.Offering | None = None,
 ) -> Cancelled | Already | Gone:
     """The clinic cancels a confirmed time with a reason; the patient reads it."""
     found = await _in(session, appointment_id, frozenset({AppointmentStatus.CONFIRMED}))
     if isinstance(found, Already | Gone):
         return found
     cancelled = await cancel(
-        session, appointment=found, by="staff", reason=reason, now=now, staff_chat_id=None
+        session,
+        appointment=found,
+        by="staff",
+        reason=reason,
+        now=now,
+        staff_chat_id=None,
+        offering=offering,
     )
     await record(
         session,
@@ -242,12 +255,19 @@ async def cancel_by_staff(
 
 
 async def decide(
-    session: AsyncSession, actor: Actor, *, appointment_id: int, confirm: bool, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    appointment_id: int,
+    confirm: bool,
+    now: datetime,
+    offering: waitlist.Offering | None = None,
 ) -> Done | Already | Gone:
     """Confirms or declines a request, and tells the patient.
 
     Confirming a move replaces the confirmed time only now, in this transaction: that
-    time is cancelled with its reminders. Declined, the move leaves it as it was.
+    time is cancelled with its reminders. Declined, the move leaves it as it was. The
+    time either frees (the replaced one, or the declined one) goes to the waitlist.
     """
     found = await _in(session, appointment_id, frozenset({AppointmentStatus.REQUESTED}))
     if isinstance(found, Already | Gone):
@@ -265,9 +285,15 @@ async def decide(
         replaced = await appointments.finish_move(session, appointment=decided, now=now)
         if replaced is not None:
             await outbox.cancel_pending(session, appointment_id=replaced.id)
+            await waitlist.freed_many(
+                session, offering, times=[replaced.starts_at], now=now, freed_by=replaced.patient_id
+            )
         await notify.after_confirmation(session, appointment=decided, now=now)
     else:
         await notify.to_patient(session, kind=notify.DECLINED, appointment=decided, now=now)
+        await waitlist.freed_many(
+            session, offering, times=[decided.starts_at], now=now, freed_by=decided.patient_id
+        )
     return Done(decided)
 
 

@@ -60,7 +60,12 @@ def save(context: ClinicContext, step: str, state: BookingState) -> None:
 
 
 def calendar(context: ClinicContext) -> booking.Calendar:
-    return booking.Calendar(context.content.schedule, context.services.zone, context.scope.now)
+    return booking.Calendar(
+        context.content.schedule,
+        context.services.zone,
+        context.scope.now,
+        waitlist=context.services.waitlist,
+    )
 
 
 def patient(context: ClinicContext) -> int:

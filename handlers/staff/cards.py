@@ -72,6 +72,7 @@ async def decide(update: Update, context: ClinicContext) -> None:
         appointment_id=staff_card_id(data),
         confirm=confirm,
         now=context.scope.now,
+        offering=context.services.waitlist,
     )
     await _outcome(update, context, result, "staff.done")
 
@@ -105,6 +106,7 @@ async def cancel(update: Update, context: ClinicContext) -> None:
         reason_number=number,
         reason=context.text(f"staff.cancel_reason_{number}"),
         now=context.scope.now,
+        offering=context.services.waitlist,
     )
     done = Done(result.appointment) if isinstance(result, appointments.Cancelled) else result
     await _outcome(update, context, done, "staff.done")
