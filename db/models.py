@@ -430,9 +430,7 @@ class WaitlistOffer(Base):
 
     __tablename__ = "waitlist_offer"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('open', 'taken', 'gone', 'lost', 'ended')", name="status"
-        ),
+        CheckConstraint("status IN ('open', 'taken', 'gone', 'lost', 'ended')", name="status"),
         # A time is offered to an entry once, however often it frees up meanwhile.
         Index("uq_waitlist_offer_entry_start", "entry_id", "starts_at", unique=True),
         Index("ix_waitlist_offer_starts_at", "starts_at"),

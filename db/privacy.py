@@ -22,6 +22,8 @@ from db.models import (
     Patient,
     Prescreen,
     PrescreenAnswer,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 
 # Appointments in these statuses took place (or were due and missed): the clinic keeps
@@ -90,6 +92,24 @@ async def everything(session: AsyncSession, *, patient_id: int) -> dict[str, Any
             )
         ],
         "aftercare_plans": plans,
+        "waitlist": [
+            _record(entry, **by_patient)
+            | {
+                "offers": [
+                    _record(offer, leave_out=("entry_id",))
+                    for offer in await rows(
+                        WaitlistOffer,
+                        WaitlistOffer.entry_id == entry.id,
+                        order=WaitlistOffer.offered_at,
+                    )
+                ]
+            }
+            for entry in await rows(
+                WaitlistEntry,
+                WaitlistEntry.patient_id == patient_id,
+                order=WaitlistEntry.created_at,
+            )
+        ],
         "scheduled_messages": [
             _record(row, leave_out=("patient_id", "chat_id"))
             for row in await rows(

@@ -172,7 +172,12 @@ async def add_offer(
 async def find_offer(
     session: AsyncSession, *, offer_id: int, patient_id: int | None = None
 ) -> OfferView | None:
-    """An offer (locked), if it is this patient's when one is named."""
+    """An offer, if it is this patient's when one is named.
+
+    Not locked: a patient pressing "Book it" must hold no lock on their offer while
+    their booking waits on the seat index for a faster one, whose transaction
+    withdraws every other offer of the time (a lock here would deadlock the two).
+    A patient's own presses are one at a time already (their patient row's lock)."""
     query = (
         select(WaitlistOffer, WaitlistEntry.patient_id, WaitlistEntry.ended_at)
         .join(WaitlistEntry, WaitlistEntry.id == WaitlistOffer.entry_id)
@@ -180,7 +185,7 @@ async def find_offer(
     )
     if patient_id is not None:
         query = query.where(WaitlistEntry.patient_id == patient_id)
-    found = (await session.execute(query.with_for_update(of=WaitlistOffer))).one_or_none()
+    found = (await session.execute(query)).one_or_none()
     if found is None:
         return None
     row, owner, ended_at = found

@@ -24,6 +24,7 @@ from handlers import (
     staff,
     steps,
     triage,
+    waitlist,
     welcome_back,
 )
 from handlers.context import ClinicApp
@@ -57,6 +58,7 @@ def register(application: ClinicApp) -> None:
     prescreen.register(application)
     booking.register(application)
     my_appointments.register(application)
+    waitlist.register(application)
     aftercare.register(application)
     staff.register(application)
     agenda.register(application)

@@ -22,7 +22,7 @@ from clinic.schedule import Schedule
 from clinic.waitlist import EntryEnd, Held, OfferStatus
 from clinic.when import local_date
 from db import appointments, waitlist
-from db.patients import chat_of, saved_phone
+from db.patients import chat_of, save_phone, saved_phone
 from db.waitlist import EntryView, OfferView, Waiting
 from services.outbox import queue
 
@@ -88,13 +88,22 @@ async def choices(
 
 
 async def join(
-    session: AsyncSession, offering: Offering, *, patient_id: int, until: date, now: datetime
+    session: AsyncSession,
+    offering: Offering,
+    *,
+    patient_id: int,
+    until: date,
+    now: datetime,
+    phone: str | None = None,
 ) -> Joined | NotADay | NeedsPhone:
-    """Puts the patient on the waitlist until `until` (or changes their day)."""
+    """Puts the patient on the waitlist until `until` (or changes their day). Taking an
+    offer books in one tap, so a number is needed: `phone`, or the one saved."""
     today, days = _days(offering, now)
     if until not in days:
         return NotADay()
-    if await saved_phone(session, patient_id=patient_id) is None:
+    if phone is not None:
+        await save_phone(session, patient_id=patient_id, phone=phone)
+    elif await saved_phone(session, patient_id=patient_id) is None:
         return NeedsPhone()
     entry = await waitlist.join(session, patient_id=patient_id, until=until, today=today, now=now)
     held = await appointments.count_active(session, patient_id=patient_id, now=now)
@@ -103,7 +112,10 @@ async def join(
 
 async def leave(session: AsyncSession, *, patient_id: int, now: datetime) -> bool:
     """Takes the patient off the waitlist; whether they were on it."""
-    return await waitlist.end(session, patient_id=patient_id, reason=EntryEnd.LEFT, now=now) is not None
+    return (
+        await waitlist.end(session, patient_id=patient_id, reason=EntryEnd.LEFT, now=now)
+        is not None
+    )
 
 
 async def entry_of(
@@ -216,13 +228,31 @@ async def offer(session: AsyncSession, *, offer_id: int) -> OfferView | None:
     return await waitlist.find_offer(session, offer_id=offer_id)
 
 
-async def still_free(session: AsyncSession, offering: Offering, *, starts_at: datetime, now: datetime) -> bool:
+async def still_free(
+    session: AsyncSession, offering: Offering, *, starts_at: datetime, now: datetime
+) -> bool:
     """Whether `starts_at` can still be booked by anyone now."""
     schedule = offering.schedule
     holding = await appointments.booked_between(
         session, start=now, end=now + timedelta(days=schedule.horizon_days + 2)
     )
     return rules.why_unavailable(schedule, holding, now, offering.zone, starts_at) is None
+
+
+async def moving(
+    session: AsyncSession, offering: Offering, *, offer: OfferView, now: datetime
+) -> datetime | None:
+    """When the consultation that taking `offer` would move starts; None for a new
+    booking."""
+    held = await appointments.upcoming_for_patient(session, patient_id=offer.patient_id, now=now)
+    taking = policy.what_taking_does(
+        offer.starts_at,
+        [Held(one.id, one.starts_at) for one in held],
+        offering.schedule.per_patient,
+    )
+    if not isinstance(taking, policy.Move):
+        return None
+    return next(one.starts_at for one in held if one.id == taking.appointment_id)
 
 
 def offer_open(found: OfferView, now: datetime) -> bool:
@@ -233,7 +263,9 @@ def offer_open(found: OfferView, now: datetime) -> bool:
 # -- staff and housekeeping -------------------------------------------------------------------
 
 
-async def everyone_waiting(session: AsyncSession, *, now: datetime, zone: ZoneInfo) -> list[Waiting]:
+async def everyone_waiting(
+    session: AsyncSession, *, now: datetime, zone: ZoneInfo
+) -> list[Waiting]:
     return await waitlist.waiting(session, today=local_date(now, zone))
 
 
