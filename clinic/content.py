@@ -303,6 +303,7 @@ _FILLED_BY_THE_BOT = {
     "arrow",
     "year",
     "language",
+    "joined",
 }
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
