@@ -49,8 +49,10 @@ async def open_conversation(
     patient waits its turn. FOR NO KEY UPDATE, not FOR UPDATE: another patient's update
     may still write rows that refer to this patient (a foreign key check takes KEY
     SHARE), as a booking that takes a freed time does when it tells everyone else
-    offered it that it has gone, while they wait on that booking's seat. Telegram's names are written only when they changed, and a
-    patient who writes to us is reachable again even if they had blocked the bot.
+    offered it that it has gone, while they wait on that booking's seat.
+
+    Telegram's names are written only when they changed, and a patient who writes to
+    us is reachable again even if they had blocked the bot.
     """
     connection = await core(session)
     row = (

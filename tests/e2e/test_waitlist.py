@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.housekeeping import housekeeping
 from bot.playground.botapi import ChatMessage, StandIn, User
 from clinic.content import Texts, load_content
-from db.models import Appointment, WaitlistEntry, WaitlistOffer
+from db.models import WaitlistEntry, WaitlistOffer
 from tests.conftest import FakeClock, RunningBot, start_bot
 from tests.e2e.test_booking import (
     ENGLISH,
