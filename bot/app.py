@@ -58,6 +58,7 @@ def build_application(
         staff=StaffRoster(listed=settings.clinic.staff_user_ids),
         staff_language=settings.clinic.staff_language,
         followup_months=settings.clinic.followup_months,
+        waitlist_hold=timedelta(minutes=settings.clinic.waitlist_hold_minutes),
     )
     rate = settings.telegram.telegram_messages_per_second
     limiter = LaneLimiter(rate)

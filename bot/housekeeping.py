@@ -8,6 +8,7 @@ from db.retention import BATCH, plan
 from handlers.context import ClinicContext
 from services.closures import warn_if_running_out
 from services.context import Services
+from services.waitlist import end_passed
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ async def housekeeping(context: ClinicContext) -> None:
                 break
         deleted[name] = total
     log.info("housekeeping %s", " ".join(f"{name}={count}" for name, count in deleted.items()))
+    async with services.database.transaction() as session:
+        # Waitlist entries whose last day went by (reads skip them already).
+        deleted["waitlist_ended"] = await end_passed(session, now=now, zone=services.zone)
     async with services.database.transaction() as session:
         warned = await warn_if_running_out(session, services, now)
     if warned:

@@ -40,6 +40,7 @@ _HINTS = {
     "STAFF_LANGUAGE": (
         "use the name of a language folder of the clinic's content, e.g. en or fr (default en)"
     ),
+    "WAITLIST_HOLD_MINUTES": "use a whole number of minutes from 1 to 1440 (default 15)",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
     "BOOKING_CONFIRMATION": "use staff (staff confirm each booking) or instant",
     "MESSAGE_LOG_RETENTION_DAYS": "use a whole number of days, at least 1 (default 90)",
@@ -99,6 +100,8 @@ class ClinicSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # staff: a booking is a request until staff confirm it in the group; instant: booked.
     booking_confirmation: Literal["staff", "instant"] = "staff"
+    # How long a freed time offered to the waitlist can be taken by each patient.
+    waitlist_hold_minutes: int = Field(15, ge=1, le=1440)
     # How long personal data is kept; the hourly clean-up (bot.housekeeping) deletes
     # what is older. README "Privacy" gives the reasons for the defaults.
     # The conversation log: staff's recent history of a chat, the patient's export.

@@ -305,6 +305,7 @@ _FILLED_BY_THE_BOT = {
     "year",
     "language",
     "note",
+    "joined",
 }
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

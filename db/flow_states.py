@@ -46,8 +46,13 @@ async def open_conversation(
     """The patient's id and flow state, in one round trip for a patient we know.
 
     The patient row is locked (PostgreSQL) so that a second process handling the same
-    patient waits its turn. Telegram's names are written only when they changed, and a
-    patient who writes to us is reachable again even if they had blocked the bot.
+    patient waits its turn. FOR NO KEY UPDATE, not FOR UPDATE: another patient's update
+    may still write rows that refer to this patient (a foreign key check takes KEY
+    SHARE), as a booking that takes a freed time does when it tells everyone else
+    offered it that it has gone, while they wait on that booking's seat.
+
+    Telegram's names are written only when they changed, and a patient who writes to
+    us is reachable again even if they had blocked the bot.
     """
     connection = await core(session)
     row = (
@@ -67,7 +72,7 @@ async def open_conversation(
             )
             .outerjoin(FlowState, FlowState.patient_id == Patient.id)
             .where(Patient.telegram_id == visitor.telegram_id)
-            .with_for_update(of=Patient)
+            .with_for_update(of=Patient, key_share=True)
         )
     ).first()
     if row is None:

@@ -452,3 +452,56 @@ class Followup(Base):
     answer: Mapped[str | None] = mapped_column(String(8))
     answered_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+_WAITING = text("ended_at IS NULL")
+
+
+class WaitlistEntry(Base):
+    """A patient waiting to hear of an earlier free consultation time, until a day.
+
+    Ends (ended_at, end_reason) when the patient books, leaves the list, or the day
+    passes. One open entry per patient: joining again changes its day.
+    """
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        CheckConstraint("end_reason IN ('booked', 'left', 'passed')", name="end_reason"),
+        Index(
+            "uq_waitlist_entry_open",
+            "patient_id",
+            unique=True,
+            postgresql_where=_WAITING,
+            sqlite_where=_WAITING,
+        ),
+        Index("ix_waitlist_entry_until", "until"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    # The last local day the patient wants to hear of a time on.
+    until: Mapped[date]
+    # Offers go out in this order (the order patients joined).
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(8))
+
+
+class WaitlistOffer(Base):
+    """A freed time offered to one waiting patient; it can be taken until `expires_at`.
+    The booking itself is an appointment like any other (its seat index decides)."""
+
+    __tablename__ = "waitlist_offer"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'taken', 'gone', 'lost', 'ended')", name="status"),
+        # A time is offered to an entry once, however often it frees up meanwhile.
+        Index("uq_waitlist_offer_entry_start", "entry_id", "starts_at", unique=True),
+        Index("ix_waitlist_offer_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("waitlist_entry.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(8))
+    offered_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -10,6 +10,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic.statuses import AppointmentStatus
+from clinic.treatment import Kind
 from db.models import (
     ACTIVE_STATUSES,
     AftercareCheckin,
@@ -23,6 +24,8 @@ from db.models import (
     Patient,
     Prescreen,
     PrescreenAnswer,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 
 # Appointments in these statuses took place (or were due and missed): the clinic keeps
@@ -94,6 +97,24 @@ async def everything(session: AsyncSession, *, patient_id: int) -> dict[str, Any
         "aftercare_plans": plans,
         # The long-term check-in: the treatment it counts from, and whether it is off.
         "followup": None if followup is None else _record(followup, **by_patient),
+        "waitlist": [
+            _record(entry, **by_patient)
+            | {
+                "offers": [
+                    _record(offer, leave_out=("entry_id",))
+                    for offer in await rows(
+                        WaitlistOffer,
+                        WaitlistOffer.entry_id == entry.id,
+                        order=WaitlistOffer.offered_at,
+                    )
+                ]
+            }
+            for entry in await rows(
+                WaitlistEntry,
+                WaitlistEntry.patient_id == patient_id,
+                order=WaitlistEntry.created_at,
+            )
+        ],
         "scheduled_messages": [
             _record(row, leave_out=("patient_id", "chat_id"))
             for row in await rows(
@@ -115,6 +136,7 @@ class Cancelled:
 
     starts_at: datetime
     status: AppointmentStatus
+    kind: Kind
 
 
 async def forget(session: AsyncSession, *, patient_id: int, now: datetime) -> list[Cancelled]:
@@ -128,7 +150,7 @@ async def forget(session: AsyncSession, *, patient_id: int, now: datetime) -> li
     mine = Appointment.patient_id == patient_id
     upcoming = (
         await session.execute(
-            select(Appointment.starts_at, Appointment.status)
+            select(Appointment.starts_at, Appointment.status, Appointment.kind)
             .where(mine, Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > now)
             .order_by(Appointment.starts_at)
         )
@@ -159,4 +181,7 @@ async def forget(session: AsyncSession, *, patient_id: int, now: datetime) -> li
     # answers, aftercare plans and check-ins, the remaining appointments and their
     # outbox rows (ON DELETE CASCADE, on both backends).
     await session.execute(delete(Patient).where(Patient.id == patient_id))
-    return [Cancelled(starts_at, AppointmentStatus(status)) for starts_at, status in upcoming]
+    return [
+        Cancelled(starts_at, AppointmentStatus(status), Kind(kind))
+        for starts_at, status, kind in upcoming
+    ]

@@ -28,6 +28,7 @@ from db.models import (
     Patient,
     Prescreen,
     ProcessedUpdate,
+    WaitlistEntry,
 )
 
 # Rows deleted per transaction.
@@ -143,6 +144,13 @@ async def purge_aftercare(session: AsyncSession, *, before: datetime, limit: int
     )
 
 
+async def purge_waitlist(session: AsyncSession, *, before: datetime, limit: int = BATCH) -> int:
+    """Waitlist entries that ended before `before`, with their offers."""
+    return await _delete_keys(
+        session, WaitlistEntry.id, WaitlistEntry.ended_at < before, limit=limit
+    )
+
+
 async def purge_patients(session: AsyncSession, *, before: datetime, limit: int = BATCH) -> int:
     """Profiles created before `before` with nothing else left about them: no message
     in the log, no flow, appointment, pre-screen, aftercare plan or pending message."""
@@ -159,6 +167,7 @@ async def purge_patients(session: AsyncSession, *, before: datetime, limit: int 
         none_of(Appointment),
         none_of(Prescreen),
         none_of(AftercarePlan),
+        none_of(WaitlistEntry),
         none_of(OutboxMessage, OutboxMessage.status == OutboxStatus.PENDING),
         limit=limit,
     )
@@ -173,6 +182,9 @@ def plan(retention: Retention, now: datetime) -> list[tuple[str, Purge, datetime
         ("messages", purge_messages, now - retention.messages),
         ("conversations", purge_conversations, now - retention.conversations),
         ("unfinished_prescreens", purge_unfinished_prescreens, now - retention.conversations),
+        # An ended wait is kept as long as an idle conversation: only to answer "why
+        # did I stop hearing of freed times?".
+        ("waitlist", purge_waitlist, now - retention.conversations),
         ("prescreens", purge_prescreens, now - retention.records),
         ("aftercare_plans", purge_aftercare, now - retention.records),
         ("appointments", purge_appointments, now - retention.records),

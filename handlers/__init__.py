@@ -26,6 +26,7 @@ from handlers import (
     steps,
     treatment,
     triage,
+    waitlist,
     welcome_back,
 )
 from handlers.context import ClinicApp
@@ -61,6 +62,7 @@ def register(application: ClinicApp) -> None:
     booking.register(application)
     treatment.register(application)
     my_appointments.register(application)
+    waitlist.register(application)
     aftercare.register(application)
     followup.register(application)
     staff.register(application)

@@ -25,8 +25,9 @@ from handlers.context import ClinicApp, ClinicContext
 from handlers.notices import patient_name, prescreen_line
 from handlers.replies import HEALTH_STEPS, send, send_document
 from handlers.staff import actor, staff_only
-from services import staff
+from services import staff, waitlist
 from services.staff import AppointmentView, PatientFile, Summary
+from services.waitlist import Waiting
 
 # A message holds 4096 characters and a keyboard about 100 buttons; past this the
 # agenda says how many more there are and points to /export.
@@ -45,7 +46,12 @@ def _status(context: ClinicContext, appointment: AppointmentView) -> str:
 
 
 async def _agenda(
-    update: Update, context: ClinicContext, first: date, days: int, title: str
+    update: Update,
+    context: ClinicContext,
+    first: date,
+    days: int,
+    title: str,
+    waiting: list[Waiting] | None = None,
 ) -> None:
     zone = context.services.zone
     found = await staff.agenda(context.session, first=first, days=days, zone=zone)
@@ -74,6 +80,18 @@ async def _agenda(
         lines.append(context.text("agenda.nothing"))
     elif len(found) > MAX_LISTED:
         lines.append(context.text("agenda.more", count=str(len(found) - MAX_LISTED)))
+    if waiting:
+        lines.append("\n" + context.text("waitlist.staff_title", count=str(len(waiting))))
+        for one in waiting[:MAX_LISTED]:
+            name = " ".join(filter(None, (one.first_name, one.last_name)))
+            lines.append(
+                context.text(
+                    "waitlist.staff_line",
+                    name=html.escape(name),
+                    day=context.dates.day(one.entry.until),
+                    joined=context.dates.day(local_date(one.entry.created_at, zone)),
+                )
+            )
     keyboard = InlineKeyboardMarkup(buttons) if buttons else None
     await send(update, context, "\n".join(lines), keyboard)
 
@@ -97,7 +115,10 @@ async def week(update: Update, context: ClinicContext) -> None:
     title = context.text(
         "agenda.week", first=context.dates.day(first), last=context.dates.day(last)
     )
-    await _agenda(update, context, first, WEEK, title)
+    waiting = await waitlist.everyone_waiting(
+        context.session, now=context.scope.now, zone=context.services.zone
+    )
+    await _agenda(update, context, first, WEEK, title, waiting)
 
 
 async def _export_days(
@@ -200,6 +221,7 @@ async def patient(update: Update, context: ClinicContext) -> None:
         appointments_shown=APPOINTMENTS_SHOWN,
         messages_shown=MESSAGES_SHOWN,
         now=context.scope.now,
+        zone=context.services.zone,
     )
     if not found.shown:
         await send(update, context, context.text("agenda.patient_none", query=html.escape(query)))
@@ -236,6 +258,10 @@ def _patient_card(
             prescreen=_prescreen_outcome(context, newest),
         )
     ]
+    if file.waiting_until is not None:
+        parts[0] += "\n" + context.text(
+            "waitlist.patient_waiting", day=context.dates.day(file.waiting_until)
+        )
     buttons = []
     if file.appointments:
         lines = [context.text("agenda.patient_appointments")]

@@ -349,3 +349,28 @@ def outcome_sessions_data(appointment_id: int, laser: Laser, sessions: int) -> s
 def parse_outcome_sessions(data: str) -> tuple[int, Laser, int]:
     appointment_id, laser, sessions = data.removeprefix(STAFF_OUTCOME_SESSIONS).split(":")
     return int(appointment_id), Laser(laser), int(sessions)
+
+
+# -- the waitlist -----------------------------------------------------------------------------
+
+WL_JOIN = "wl:join"  # "Tell me if an earlier time frees up": until when?
+WL_UNTIL = "wl:u:"  # + YYYY-MM-DD: the last day to hear of a time on
+WL_LEAVE = "wl:leave"
+WL_TAKE = "wl:t:"  # + offer id: "Book it" on an offer of a freed time
+WL_UNTIL_PATTERN = pattern(WL_UNTIL, r"\d{4}-\d{2}-\d{2}")
+WL_TAKE_PATTERN = pattern(WL_TAKE, r"\d{1,18}")
+
+
+def until_data(day: date) -> str:
+    return WL_UNTIL + day.isoformat()
+
+
+def parse_until(data: str) -> date | None:
+    try:
+        return date.fromisoformat(data.removeprefix(WL_UNTIL))
+    except ValueError:
+        return None
+
+
+def take_data(offer_id: int) -> str:
+    return f"{WL_TAKE}{offer_id}"

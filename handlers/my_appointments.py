@@ -23,9 +23,15 @@ from handlers.callbacks import (
     reason_data,
 )
 from handlers.context import ClinicApp, ClinicContext
-from handlers.navigation import BOOK, back_to_menu, back_to_menu_button
+from handlers.navigation import (
+    BOOK,
+    back_to_menu,
+    back_to_menu_button,
+    join_waitlist_button,
+    leave_waitlist_button,
+)
 from handlers.replies import answer_button, send, show
-from services import appointments
+from services import appointments, waitlist
 from services.appointments import AppointmentView, Cancelled, Done
 
 FLOW = "appointments"
@@ -57,11 +63,21 @@ async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarku
     upcoming = await appointments.upcoming(
         context.session, patient_id=context.scope.patient_id, now=context.scope.now
     )
+    waiting = await waitlist.entry_of(
+        context.session,
+        patient_id=context.scope.patient_id,
+        now=context.scope.now,
+        zone=context.services.zone,
+    )
     if not upcoming:
         book = InlineKeyboardButton(context.text("appointments.book"), callback_data=BOOK)
-        return context.text("appointments.none"), InlineKeyboardMarkup(
-            [[book], [back_to_menu_button(context)]]
-        )
+        text, rows = context.text("appointments.none"), [[book]]
+        if waiting is not None:
+            text += "\n\n" + context.text(
+                "waitlist.appointments_waiting", day=context.dates.day(waiting.until)
+            )
+            rows.append([leave_waitlist_button(context)])
+        return text, InlineKeyboardMarkup([*rows, [back_to_menu_button(context)]])
     lines = [context.text("appointments.title")]
     rows = []
     for line in upcoming:
@@ -86,6 +102,14 @@ async def _list_screen(context: ClinicContext) -> tuple[str, InlineKeyboardMarku
                 ),
             ]
         )
+    # Someone holding a consultation may wait for an earlier time (taking one moves it).
+    if waiting is not None:
+        lines.append(
+            context.text("waitlist.appointments_waiting", day=context.dates.day(waiting.until))
+        )
+        rows.append([leave_waitlist_button(context)])
+    else:
+        rows.append([join_waitlist_button(context)])
     rows.append([back_to_menu_button(context)])
     return "\n\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -182,6 +206,7 @@ async def _cancel(
         reason=reason,
         now=context.scope.now,
         staff_chat_id=context.services.staff_chat_id,
+        offering=context.services.waitlist,
     )
     if not isinstance(result, Cancelled):
         await show_list(update, context, context.text("appointments.not_available"))

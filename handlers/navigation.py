@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers.callbacks import APPOINTMENTS
+from handlers.callbacks import APPOINTMENTS, WL_JOIN, WL_LEAVE
 from handlers.context import ClinicContext
 from handlers.replies import show
 
@@ -50,3 +50,13 @@ async def show_menu(update: Update, context: ClinicContext, intro: str | None = 
     if intro:
         text = f"{intro}\n\n{text}"
     await show(update, context, text, menu_keyboard(context))
+
+
+def join_waitlist_button(context: ClinicContext) -> InlineKeyboardButton:
+    """ "Tell me if an earlier time frees up" (handlers.waitlist), on the booking screens
+    and the patient's list."""
+    return InlineKeyboardButton(context.text("waitlist.join"), callback_data=WL_JOIN)
+
+
+def leave_waitlist_button(context: ClinicContext) -> InlineKeyboardButton:
+    return InlineKeyboardButton(context.text("waitlist.leave"), callback_data=WL_LEAVE)

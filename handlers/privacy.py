@@ -69,6 +69,7 @@ async def forget(update: Update, context: ClinicContext) -> None:
         patient_id=patient_id,
         staff_chat_id=context.services.staff_chat_id,
         now=scope.now,
+        offering=context.services.waitlist,
     )
     # Nothing of this update may be written back for the patient: no flow, no log.
     scope.patient_id = None

@@ -25,7 +25,7 @@ from db.aftercare import PlanView
 from db.appointments import AppointmentView
 from db.patients import chat_of
 from services import aftercare as aftercare_cases
-from services import followup, notify
+from services import followup, notify, waitlist
 from services.outbox import queue
 from services.staff import Actor, record
 
@@ -87,10 +87,11 @@ async def cancel(
     reason: str | None,
     now: datetime,
     staff_chat_id: int | None,
+    offering: waitlist.Offering | None = None,
 ) -> Cancelled:
     """Cancels an active appointment: its pending messages go in the same transaction,
-    and the other side is told (the staff group when the patient cancels, the patient
-    when the clinic does).
+    the other side is told (the staff group when the patient cancels, the patient
+    when the clinic does), and the time it frees is offered to the waitlist.
 
     Cancelling a pending move withdraws it: the confirmed time stays (`kept`).
     Cancelling the confirmed time leaves a pending move as a request of its own.
@@ -117,6 +118,9 @@ async def cancel(
         await notify.to_patient(
             session, kind=notify.CANCELLED_BY_CLINIC, appointment=cancelled, now=now
         )
+    await waitlist.freed_many(
+        session, offering, gone=[cancelled], now=now, freed_by=cancelled.patient_id
+    )
     return Cancelled(cancelled, kept)
 
 
@@ -174,6 +178,7 @@ async def cancel_by_patient(
     reason: str | None,
     now: datetime,
     staff_chat_id: int | None,
+    offering: waitlist.Offering | None = None,
 ) -> Cancelled | Gone:
     """The patient cancels their own appointment ahead (a reason is optional)."""
     appointment = await own_upcoming(
@@ -188,6 +193,7 @@ async def cancel_by_patient(
         reason=reason,
         now=now,
         staff_chat_id=staff_chat_id,
+        offering=offering,
     )
 
 
@@ -226,13 +232,20 @@ async def cancel_by_staff(
     reason_number: int,
     reason: str,
     now: datetime,
+    offering: waitlist.Offering | None = None,
 ) -> Cancelled | Already | Gone:
     """The clinic cancels a confirmed time with a reason; the patient reads it."""
     found = await _in(session, appointment_id, frozenset({AppointmentStatus.CONFIRMED}))
     if isinstance(found, Already | Gone):
         return found
     cancelled = await cancel(
-        session, appointment=found, by="staff", reason=reason, now=now, staff_chat_id=None
+        session,
+        appointment=found,
+        by="staff",
+        reason=reason,
+        now=now,
+        staff_chat_id=None,
+        offering=offering,
     )
     await record(
         session,
@@ -253,11 +266,13 @@ async def decide(
     confirm: bool,
     now: datetime,
     preparation: notify.Preparation | None = None,
+    offering: waitlist.Offering | None = None,
 ) -> Done | Already | Gone:
     """Confirms or declines a request, and tells the patient.
 
     Confirming a move replaces the confirmed time only now, in this transaction: that
-    time is cancelled with its reminders. Declined, the move leaves it as it was.
+    time is cancelled with its reminders. Declined, the move leaves it as it was. The
+    time either frees (the replaced one, or the declined one) goes to the waitlist.
     """
     found = await _in(session, appointment_id, frozenset({AppointmentStatus.REQUESTED}))
     if isinstance(found, Already | Gone):
@@ -275,11 +290,17 @@ async def decide(
         replaced = await appointments.finish_move(session, appointment=decided, now=now)
         if replaced is not None:
             await outbox.cancel_pending(session, appointment_id=replaced.id)
+            await waitlist.freed_many(
+                session, offering, gone=[replaced], now=now, freed_by=replaced.patient_id
+            )
         await notify.after_confirmation(
             session, appointment=decided, now=now, preparation=preparation
         )
     else:
         await notify.to_patient(session, kind=notify.DECLINED, appointment=decided, now=now)
+        await waitlist.freed_many(
+            session, offering, gone=[decided], now=now, freed_by=decided.patient_id
+        )
     return Done(decided)
 
 

@@ -22,6 +22,7 @@ from clinic.when import local_date
 from db import appointments, outbox, prescreens
 from db.appointments import AppointmentView, TreatmentOrder
 from db.patients import save_phone, saved_phone
+from services import waitlist
 
 # What a treatment booking carries (the handlers build it; they do not import db/).
 __all__ = ["TreatmentOrder"]
@@ -40,6 +41,9 @@ class Calendar:
     zone: ZoneInfo
     now: datetime
     kind: Kind = Kind.CONSULTATION
+    # Offers the times a move frees to the waitlist; None: not offered (tests of
+    # booking alone).
+    waitlist: waitlist.Offering | None = None
 
 
 # -- results ---------------------------------------------------------------------------
@@ -306,6 +310,20 @@ async def book(
     await save_phone(session, patient_id=patient_id, phone=booked.phone)
     for gone in cancelled:
         await outbox.cancel_pending(session, appointment_id=gone.id)
+    # Booking ends the patient's wait; a time now full is gone for those offered it;
+    # the times a move gave up go to the others waiting.
+    if calendar.kind is Kind.CONSULTATION:  # nobody waits on a treatment's calendar
+        free = await why_not(session, calendar, start=start) is None
+        await waitlist.booked(
+            session, patient_id=patient_id, starts_at=start, still_free=free, now=now
+        )
+    await waitlist.freed_many(
+        session,
+        calendar.waitlist,
+        gone=cancelled,
+        now=now,
+        freed_by=patient_id,
+    )
     kept = None
     if old is not None:
         kept = await appointments.replaced_by_move(session, appointment=booked)

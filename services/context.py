@@ -4,13 +4,14 @@ wiring), kept in the Application's bot_data, read by handlers as `context.servic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from clinic.clock import Clock
 from clinic.content import ClinicContent, Content
 from db.engine import Database
 from db.retention import Retention
+from services.waitlist import Offering
 
 
 @dataclass
@@ -66,10 +67,17 @@ class Services:
     staff_language: str = "en"
     # Months from a treatment to the long-term check-in (FOLLOWUP_MONTHS).
     followup_months: int = 12
+    # How long a waitlist offer of a freed time can be taken (WAITLIST_HOLD_MINUTES).
+    waitlist_hold: timedelta = timedelta(minutes=15)
 
     @property
     def staff_chat_id(self) -> int | None:
         return self.staff_chat.id
+
+    @property
+    def waitlist(self) -> Offering:
+        """What offering a freed time to the waitlist needs."""
+        return Offering(self.content.schedule, self.zone, self.waitlist_hold)
 
     @property
     def for_staff(self) -> Content:

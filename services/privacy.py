@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import privacy
+from services import waitlist
 from services.outbox import queue
 
 # To the staff group: an upcoming consultation went with a patient's data.
@@ -33,11 +34,18 @@ class Forgotten:
 
 
 async def forget(
-    session: AsyncSession, *, patient_id: int, staff_chat_id: int | None, now: datetime
+    session: AsyncSession,
+    *,
+    patient_id: int,
+    staff_chat_id: int | None,
+    now: datetime,
+    offering: waitlist.Offering | None = None,
 ) -> Forgotten:
-    """Deletes the patient and everything about them; staff hear of each upcoming
-    consultation that goes with it (its time only: the name and phone are gone)."""
+    """Deletes the patient and everything about them (their waitlist entry too); staff
+    hear of each upcoming consultation that goes with it (its time only: the name and
+    phone are gone), and the waitlist is offered its time."""
     cancelled = await privacy.forget(session, patient_id=patient_id, now=now)
+    await waitlist.freed_many(session, offering, gone=cancelled, now=now)
     if staff_chat_id is not None:
         for appointment in cancelled:
             queue(

@@ -15,6 +15,7 @@ from clinic.agenda import AuditRow, local_days
 from clinic.appointments import CardAction, card_actions
 from clinic.conversation import LogEntry
 from clinic.statuses import AppointmentStatus
+from clinic.when import local_date
 from db import (
     aftercare,
     appointments,
@@ -24,6 +25,7 @@ from db import (
     outcomes,
     patients,
     prescreens,
+    waitlist,
 )
 from db.aftercare import PlanView
 from db.appointments import AppointmentView
@@ -195,6 +197,8 @@ class PatientFile:
     prescreen: Summary | None
     appointments: list[AppointmentView]
     messages: list[LogEntry]
+    # The last day the patient waits for an earlier time until, if on the waitlist.
+    waiting_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,7 @@ async def find_patients(
     appointments_shown: int,
     messages_shown: int,
     now: datetime,
+    zone: ZoneInfo | None = None,
 ) -> Search:
     """Patients by phone (E.164) if given, else by name; who looked whom up is audited
     (one row per patient shown, a search that found nobody too)."""
@@ -231,10 +236,20 @@ async def find_patients(
                 session, patient_id=match.id, limit=appointments_shown
             ),
             messages=await messages.recent(session, patient_id=match.id, limit=messages_shown),
+            waiting_until=await _waiting_until(session, patient_id=match.id, now=now, zone=zone),
         )
         for match in shown
     ]
     return Search(files, more=len(found) > limit)
+
+
+async def _waiting_until(
+    session: AsyncSession, *, patient_id: int, now: datetime, zone: ZoneInfo | None
+) -> date | None:
+    """The day the patient waits until, if on the waitlist (zone None: UTC's today)."""
+    today = now.date() if zone is None else local_date(now, zone)
+    entry = await waitlist.open_entry(session, patient_id=patient_id, today=today)
+    return None if entry is None else entry.until
 
 
 # -- the group becomes a supergroup -----------------------------------------------------

@@ -50,7 +50,7 @@ async def confirm(update: Update, context: ClinicContext) -> None:
     )
     match result:
         case booking.Booked():
-            await _booked(update, context, result)
+            await show_booked(update, context, result)
         case booking.Taken():
             if result.raced:
                 log.info("booking lost a race for its time update_id=%s", update.update_id)
@@ -77,7 +77,8 @@ def _order(state: BookingState) -> TreatmentOrder | None:
     return TreatmentOrder(state.laser, state.treatment, state.aftercare)
 
 
-async def _booked(update: Update, context: ClinicContext, result: booking.Booked) -> None:
+async def show_booked(update: Update, context: ClinicContext, result: booking.Booked) -> None:
+    """Says the time is booked (or requested, or a move requested) and tells staff."""
     booked = result.appointment
     to_staff(context, "staff_card", booked)
     when = context.dates.when(booked.starts_at)

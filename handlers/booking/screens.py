@@ -39,7 +39,7 @@ from handlers.callbacks import (
     week_data,
 )
 from handlers.context import ClinicContext
-from handlers.navigation import CANDIDACY, back_to_menu_button
+from handlers.navigation import CANDIDACY, back_to_menu_button, join_waitlist_button
 from services import booking
 
 Screen = tuple[str, InlineKeyboardMarkup]
@@ -70,6 +70,7 @@ def calendar(context: ClinicContext) -> booking.Calendar:
         context.services.zone,
         context.scope.now,
         kind,
+        waitlist=context.services.waitlist,
     )
 
 
@@ -139,6 +140,7 @@ async def days_screen(context: ClinicContext, state: BookingState) -> Screen:
         )
     if nav:
         rows.append(nav)
+    rows.append([join_waitlist_button(context)])
     rows.append([back_to_menu_button(context)])
     return text, InlineKeyboardMarkup(rows)
 

@@ -74,6 +74,7 @@ async def decide(update: Update, context: ClinicContext) -> None:
         confirm=confirm,
         now=context.scope.now,
         preparation=preparation(context),
+        offering=context.services.waitlist,
     )
     await show_result(update, context, result, "staff.done")
 
@@ -111,6 +112,7 @@ async def cancel(update: Update, context: ClinicContext) -> None:
         reason_number=number,
         reason=context.text(f"staff.cancel_reason_{number}"),
         now=context.scope.now,
+        offering=context.services.waitlist,
     )
     done = Done(result.appointment) if isinstance(result, appointments.Cancelled) else result
     await show_result(update, context, done, "staff.done")

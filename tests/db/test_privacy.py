@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from clinic.aftercare import Laser
 from clinic.statuses import AppointmentStatus
-from db import aftercare, outbox, prescreens, privacy
+from db import aftercare, outbox, prescreens, privacy, waitlist
 from db.engine import Database
 from db.models import (
     AftercareCheckin,
@@ -102,7 +102,14 @@ async def test_everything_about_the_patient_and_nobody_else(database: Database) 
     ids = await _fill(database, ana, 42)
     await _fill(database, ben, 2, seat=1)
     async with database.transaction() as session:
+        for patient_id in (ana, ben):
+            await waitlist.join(
+                session, patient_id=patient_id, until=date(2026, 12, 7), today=NOW.date(), now=NOW
+            )
+    async with database.transaction() as session:
         document = await privacy.everything(session, patient_id=ana)
+    [waiting] = document["waitlist"]
+    assert (waiting["until"], waiting["ended_at"], waiting["offers"]) == ("2026-12-07", None, [])
     assert set(document) == {
         "profile",
         "consent",
@@ -111,6 +118,7 @@ async def test_everything_about_the_patient_and_nobody_else(database: Database) 
         "appointments",
         "aftercare_plans",
         "followup",
+        "waitlist",
         "scheduled_messages",
         "messages",
     }

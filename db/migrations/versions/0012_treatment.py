@@ -6,7 +6,7 @@ Appointments already there are consultations. The unique index on a time's seats
 gains the kind, so a treatment never takes a consultation's seat, and vice versa.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import db.types
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
