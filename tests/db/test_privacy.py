@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from clinic.aftercare import Laser
 from clinic.statuses import AppointmentStatus
+from clinic.treatment import Kind
 from db import aftercare, outbox, prescreens, privacy, waitlist
 from db.engine import Database
 from db.models import (
@@ -173,8 +174,8 @@ async def test_forget_keeps_what_took_place_without_who(database: Database) -> N
     async with database.transaction() as session:
         cancelled = await privacy.forget(session, patient_id=ana, now=NOW)
     assert cancelled == [
-        privacy.Cancelled(NOW + 2 * DAY, AppointmentStatus.REQUESTED),
-        privacy.Cancelled(NOW + 3 * DAY, AppointmentStatus.CONFIRMED),
+        privacy.Cancelled(NOW + 2 * DAY, AppointmentStatus.REQUESTED, Kind.CONSULTATION),
+        privacy.Cancelled(NOW + 3 * DAY, AppointmentStatus.CONFIRMED, Kind.CONSULTATION),
     ]
     async with database.transaction() as session:
         assert await session.get(Patient, ana) is None
