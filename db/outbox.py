@@ -143,10 +143,12 @@ async def cancel_pending(
     patient_id: int | None = None,
     plan_id: int | None = None,
     kinds: tuple[str, ...] | None = None,
+    keeping: tuple[str, ...] = (),
     private_only: bool = False,
 ) -> int:
     """Cancels pending rows of an appointment, a patient or a plan; returns how many.
-    `private_only`: only those to a private chat, not those about them to the staff.
+    `keeping`: kinds left pending. `private_only`: only those to a private chat, not
+    those about them to the staff.
 
     A row being sent at this moment may still go out; its settler checks the state
     it settles (a nudge queues no next day for a stopped plan).
@@ -162,6 +164,8 @@ async def cancel_pending(
         query = query.where(OutboxMessage.patient_id == patient_id)
     if kinds is not None:
         query = query.where(OutboxMessage.kind.in_(kinds))
+    if keeping:
+        query = query.where(OutboxMessage.kind.not_in(keeping))
     if private_only:
         query = query.where(OutboxMessage.chat_id > 0)
     result = await session.execute(query.values(status=OutboxStatus.CANCELLED))

@@ -13,9 +13,11 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, TypeHandler
 
+from clinic.treatment import Kind
 from handlers.callbacks import WELCOME_KEEP_OFF, WELCOME_RESUME, pattern
 from handlers.context import ClinicApp, ClinicContext
 from handlers.navigation import back_to_menu
+from handlers.notices.queueing import preparation
 from handlers.replies import send, show
 from services import aftercare, patients
 
@@ -32,7 +34,8 @@ async def offer(update: Update, context: ClinicContext, patient_id: int) -> None
         lines.append(context.text("welcome_back.paused_plan"))
     for appointment in paused.appointments:
         when = context.dates.when(appointment.starts_at)
-        lines.append(context.text("welcome_back.paused_reminders", when=when))
+        key = "paused_treatment" if appointment.kind is Kind.TREATMENT else "paused_reminders"
+        lines.append(context.text(f"welcome_back.{key}", when=when))
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(context.text("welcome_back.yes"), callback_data=WELCOME_RESUME)],
@@ -62,7 +65,9 @@ async def resume(update: Update, context: ClinicContext) -> None:
         await show(update, context, context.text("welcome_back.nothing"), back_to_menu(context))
         return
     await _resume_plan(context, paused)
-    await patients.resume_reminders(session, appointments=paused.appointments, now=now)
+    await patients.resume_reminders(
+        session, appointments=paused.appointments, preparation=preparation(context), now=now
+    )
     log.info("resumed patient_id=%s", patient_id)
     await show(update, context, context.text("welcome_back.resumed"), back_to_menu(context))
 

@@ -19,7 +19,7 @@ from clinic.statuses import AppointmentStatus
 from db import aftercare, appointments, outbox, patients
 from db.aftercare import PlanView
 from db.appointments import AppointmentView
-from services import notify
+from services import followup, notify
 
 UNREACHABLE = "unreachable"  # why a plan stopped when its patient blocked the bot
 
@@ -28,8 +28,12 @@ async def stop_unreachable(session: AsyncSession, *, patient_id: int, now: datet
     """The patient blocked the bot: nothing more goes out to them, and aftercare stops."""
     await patients.mark_reachable(session, patient_id=patient_id, reachable=False)
     await aftercare.end_for_patient(session, patient_id=patient_id, reason=UNREACHABLE, now=now)
-    # Only what goes to their own chat: an alert about them still reaches staff.
-    await outbox.cancel_pending(session, patient_id=patient_id, private_only=True)
+    # Only what goes to their own chat: an alert about them still reaches staff. The
+    # long-term check-in, months ahead, stays: if they are still unreachable when it is
+    # due it is dropped then (outbox.claim_due), and if they came back it goes.
+    await outbox.cancel_pending(
+        session, patient_id=patient_id, private_only=True, keeping=(followup.KIND,)
+    )
 
 
 async def membership_changed(
@@ -75,15 +79,23 @@ async def paused(session: AsyncSession, *, patient_id: int, now: datetime) -> Pa
 
 
 async def resume_reminders(
-    session: AsyncSession, *, appointments: tuple[AppointmentView, ...], now: datetime
+    session: AsyncSession,
+    *,
+    appointments: tuple[AppointmentView, ...],
+    preparation: notify.Preparation,
+    now: datetime,
 ) -> None:
-    """Queues again the reminders still ahead of these appointments; whatever reminder
-    is still pending is replaced, so none goes twice."""
+    """Queues again the reminders still ahead of these appointments, and a treatment's
+    preparation messages; whatever of these is still pending is replaced, so none goes
+    twice."""
     for appointment in appointments:
         await outbox.cancel_pending(
-            session, appointment_id=appointment.id, kinds=(notify.REMINDER,)
+            session, appointment_id=appointment.id, kinds=(notify.REMINDER, notify.PREPARATION)
         )
         await notify.queue_reminders(session, appointment=appointment, now=now)
+        await notify.queue_preparation(
+            session, appointment=appointment, preparation=preparation, now=now
+        )
 
 
 async def language(session: AsyncSession, *, patient_id: int) -> tuple[str | None, str | None]:

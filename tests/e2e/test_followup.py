@@ -201,3 +201,34 @@ async def test_the_check_in_is_written_in_the_language_the_patient_speaks_when_i
     found = await followup_of(running)
     assert found is not None and found.off_at == DUE
     await stop()
+
+
+async def test_a_block_leaves_the_check_in_for_a_patient_who_comes_back_before_it(
+    standin: StandIn, database_url: str, ana: User, maria: User
+) -> None:
+    """Months ahead, the check-in is not cancelled by a block: it goes if the patient
+    came back by then, and is dropped when due if they had not."""
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
+    await treated(standin, clock, ana, maria)
+    await act(standin, await standin.block(ana))
+    assert [r.status for r in await checkin_rows(running)] == ["pending"]
+    await act(standin, await standin.block(ana, blocked=False))
+    clock.now = DUE
+    await standin.wait_for(lambda: bool(checkins(standin, ana)), what="the check-in")
+    assert [r.status for r in await checkin_rows(running)] == ["sent"]
+    await stop()
+
+
+async def test_the_check_in_of_a_patient_still_blocking_the_bot_is_dropped_when_due(
+    standin: StandIn, database_url: str, ana: User, maria: User
+) -> None:
+    clock = FakeClock(MONDAY_10AM)
+    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
+    await treated(standin, clock, ana, maria)
+    await act(standin, await standin.block(ana))
+    clock.now = DUE
+    await settle()
+    assert [r.status for r in await checkin_rows(running)] == ["cancelled"]
+    assert checkins(standin, ana) == []
+    await stop()

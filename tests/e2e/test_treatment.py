@@ -286,3 +286,37 @@ async def test_a_cancelled_treatment_leaves_no_pending_message_in_french(
     await settle()
     assert not any("dans une semaine" in t or "est demain" in t for t in texts(standin, claire.id))
     await stop()
+
+
+async def test_blocking_pauses_the_preparation_and_coming_back_offers_it_again(
+    standin: StandIn, database_url: str, ana: User, maria: User
+) -> None:
+    """A blocked chat gets nothing, so the preparation stops with the reminders; on
+    coming back the bot names the treatment among what was paused, and Yes queues its
+    reminders and preparation messages again, once."""
+    clock = FakeClock(SUNDAY_8AM)
+    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
+    await consultation_with_a_plan(standin, clock, ana, maria)
+    await book_the_treatment(standin, ana)
+    await wait_for_text(standin, STAFF, "Treatment request")
+    await staff_press(standin, maria, "✅ Confirm", len(standin.bot_messages(STAFF)) - 1)
+    treatment = await the_treatment(running)
+
+    def pending(rows: list[OutboxMessage]) -> list[tuple[str, datetime]]:
+        """The reminders and preparation messages still to go, in order."""
+        later = ("reminder", "preparation")
+        return [(r.kind, r.due_at) for r in rows if r.status == "pending" and r.kind in later]
+
+    before = pending(await rows_of(running, treatment.id))
+    assert [kind for kind, _ in before].count("preparation") == 3
+    await act(standin, await standin.block(ana))
+    assert pending(await rows_of(running, treatment.id)) == []
+
+    await act(standin, await standin.block(ana, blocked=False))
+    offer = standin.screen(ana.id).text or ""
+    assert "preparation advice for your treatment on Tue 10 Nov 2026 at 10:00\u202fa.m." in offer
+    offered = standin.screen(ana.id)
+    await press(standin, ana, "✅ Yes, turn them back on")
+    await act(standin, await standin.press_data(ana, offered, "back:yes"))  # a double tap
+    assert pending(await rows_of(running, treatment.id)) == before
+    await stop()
