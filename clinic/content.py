@@ -306,6 +306,9 @@ _FILLED_BY_THE_BOT = {
     "language",
     "note",
     "joined",
+    "most",
+    "length",
+    "reference",
 }
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -34,6 +34,12 @@ class Outcome(StrEnum):
     UNDECIDED = "undecided"  # the patient will decide
 
 
+# The clinician's note on a planned treatment, at most this long once trimmed: the
+# column is unbounded text, but the patient reads it inside the week-before message,
+# which must stay within Telegram's 4,096 characters.
+NOTE_LENGTH = 1000
+
+
 # The preparation messages, in the order they go, by their key in texts.toml [preparation].
 PREPARATION_STAGES = ("two_weeks", "one_week", "day_before")
 

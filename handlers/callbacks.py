@@ -43,6 +43,7 @@ STAFF_OUTCOME_SET = "staff:ox:"  # + appointment id + ":" + not_suitable|undecid
 STAFF_OUTCOME_PLAN = "staff:op:"  # + appointment id: treatment planned, which laser?
 STAFF_OUTCOME_LASER = "staff:ol:"  # + appointment id + ":" + laser: how many sessions?
 STAFF_OUTCOME_SESSIONS = "staff:os:"  # + appointment id + ":" + laser + ":" + sessions
+STAFF_OUTCOME_NOTE = "staff:on:"  # + appointment id: ask for the note on the planned treatment
 # The patient books the treatment a consultation planned.
 TREAT_BOOK = "treat:b:"  # + consultation id
 BOOK_AFTERCARE = "book:ac"  # a treatment's summary: aftercare from the day, on or off

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import ForceReply, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 if TYPE_CHECKING:
     from services.context import Services
 
-Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
 @dataclass(frozen=True)
@@ -121,4 +121,6 @@ def _keyboard(data: dict[str, Any] | None) -> Keyboard | None:
         return InlineKeyboardMarkup.de_json(data, None)
     if "keyboard" in data:
         return ReplyKeyboardMarkup.de_json(data, None)
+    if data.get("force_reply"):
+        return ForceReply.de_json(data, None)
     return ReplyKeyboardRemove.de_json(data, None)

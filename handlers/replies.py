@@ -59,6 +59,14 @@ async def show(
     _reply(context, Outgoing(text, keyboard, edit=edit))
 
 
+async def edit(
+    context: ClinicContext, message_id: int, text: str, keyboard: Keyboard | None
+) -> None:
+    """Replaces a message of the bot in this chat that the update did not come from
+    (a card, after a reply to another message); sent anew if it can't be edited."""
+    _reply(context, Outgoing(text, keyboard, edit=message_id))
+
+
 async def send_document(
     update: Update, context: ClinicContext, name: str, data: bytes, caption: str
 ) -> None:

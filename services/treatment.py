@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinic.aftercare import Laser
 from clinic.appointments import outcome_open
 from clinic.statuses import AppointmentStatus
-from clinic.treatment import Kind, Outcome, preparation_expired
+from clinic.treatment import NOTE_LENGTH, Kind, Outcome, preparation_expired
 from db import appointments, outbox, outcomes
 from db.appointments import AppointmentView, TreatmentOrder
 from db.outcomes import OutcomeView
@@ -103,6 +103,48 @@ async def record_outcome(
 
 async def outcome_of(session: AsyncSession, *, appointment_id: int) -> OutcomeView | None:
     return await outcomes.of_consultation(session, appointment_id=appointment_id)
+
+
+# -- the clinician's note on a planned treatment ---------------------------------------
+
+
+@dataclass(frozen=True)
+class NoteEmpty:
+    """Nothing but spaces."""
+
+
+@dataclass(frozen=True)
+class NoteTooLong:
+    length: int  # as typed, trimmed
+
+
+async def noteable(session: AsyncSession, *, appointment_id: int) -> AppointmentView | Gone:
+    """The consultation, if it planned a treatment a note can be added to."""
+    found = await appointments.find(session, appointment_id=appointment_id)
+    outcome = await outcomes.of_consultation(session, appointment_id=appointment_id)
+    if found is None or outcome is None or outcome.outcome is not Outcome.PLANNED:
+        return GONE
+    return found
+
+
+async def add_note(
+    session: AsyncSession, actor: Actor, *, appointment_id: int, note: str, now: datetime
+) -> Done | Gone | NoteEmpty | NoteTooLong:
+    """Stores the clinician's note on the treatment a consultation planned (trimmed; a
+    later note replaces the earlier one); the patient reads it a week before."""
+    note = note.strip()
+    if not note:
+        return NoteEmpty()
+    if len(note) > NOTE_LENGTH:
+        return NoteTooLong(len(note))
+    found = await noteable(session, appointment_id=appointment_id)
+    if not isinstance(found, AppointmentView):
+        return found
+    if await outcomes.set_note(session, appointment_id=found.id, note=note) is None:
+        return GONE
+    # The audit says who wrote a note and how long; the note itself stays on the outcome.
+    await record(session, actor, "appointment.note", found.id, now=now, detail=f"{len(note)} chars")
+    return Done(found)
 
 
 # -- the patient books what was planned -----------------------------------------------

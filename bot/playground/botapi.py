@@ -78,6 +78,9 @@ class ChatMessage:
     keyboard: list[list[dict[str, Any]]] = field(default_factory=list)
     # A keyboard under the text box (ReplyKeyboardMarkup), e.g. with a share-contact button.
     reply_keyboard: list[list[dict[str, Any]]] = field(default_factory=list)
+    # A ForceReply sent with it ({"force_reply": true, "selective": ...}): the app opens
+    # a reply to it for whom it targets.
+    force_reply: dict[str, Any] | None = None
     contact: dict[str, Any] | None = None
     document: dict[str, Any] | None = None
     document_bytes: bytes | None = None
@@ -265,8 +268,28 @@ class StandIn:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self._user_message(user, message, text=text)
 
-    async def send_group_text(self, user: User, group_id: int, text: str) -> dict[str, Any]:
-        """The user writes in a group the bot is in."""
+    async def send_group_text(
+        self, user: User, group_id: int, text: str, reply_to: ChatMessage | None = None
+    ) -> dict[str, Any]:
+        """The user writes in a group the bot is in (in reply to one of its messages,
+        if `reply_to`: what a ForceReply opens)."""
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return await self.send_group(user, group_id, content, text=text, reply_to=reply_to)
+
+    async def send_group(
+        self,
+        user: User,
+        group_id: int,
+        content: dict[str, Any],
+        text: str | None = None,
+        reply_to: ChatMessage | None = None,
+    ) -> dict[str, Any]:
+        """The user sends something in a group (a text, a sticker, a photo), optionally
+        in reply to a message; Telegram then includes that message, without its own
+        reply, as `reply_to_message`."""
         chat = {"id": group_id, "type": "supergroup", "title": "Some group"}
         message_id = next(self._message_ids)
         message: dict[str, Any] = {
@@ -274,11 +297,12 @@ class StandIn:
             "date": int(time.time()),
             "chat": chat,
             "from": user.as_json(),
-            "text": text,
+            **content,
         }
-        if text.startswith("/"):
-            command = text.split()[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if reply_to is not None:
+            replied = dict(reply_to.raw)
+            replied.pop("reply_to_message", None)
+            message["reply_to_message"] = replied
         self._record(ChatMessage(message_id, group_id, from_bot=False, text=text, raw=message))
         return await self.queue({"message": message})
 
@@ -897,6 +921,7 @@ class StandIn:
             from_bot=True,
             text=text,
             keyboard=_keyboard(params),
+            force_reply=_force_reply(params),
             touched=next(self._touch),
             **extra,
         )
@@ -1030,6 +1055,14 @@ def _keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
         return []
     keyboard: list[list[dict[str, Any]]] = json.loads(markup).get("inline_keyboard", [])
     return keyboard
+
+
+def _force_reply(params: dict[str, Any]) -> dict[str, Any] | None:
+    markup = params.get("reply_markup")
+    if not markup:
+        return None
+    data = json.loads(markup)
+    return data if data.get("force_reply") else None
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

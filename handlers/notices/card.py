@@ -19,6 +19,7 @@ from handlers.callbacks import (
     STAFF_DECLINE,
     STAFF_NO_SHOW,
     STAFF_OUTCOME,
+    STAFF_OUTCOME_NOTE,
     STAFF_TREATMENT,
     appointment_data,
 )
@@ -120,6 +121,11 @@ def render_card(services: Services, card: Card) -> tuple[str, InlineKeyboardMark
         ]
         for row in card.actions
     ]
+    if (outcome := card.outcome) is not None and outcome.outcome is Outcome.PLANNED:
+        # The clinician's note for the patient: asked for in a message staff reply to.
+        key = "outcome.note_change" if outcome.note else "outcome.note_add"
+        data = appointment_data(STAFF_OUTCOME_NOTE, appointment.id)
+        rows.append([InlineKeyboardButton(texts(key), callback_data=data)])
     return "\n\n".join(parts), InlineKeyboardMarkup(rows) if rows else None
 
 

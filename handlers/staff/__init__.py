@@ -22,6 +22,7 @@ from handlers.callbacks import (
     STAFF_OPEN,
     STAFF_OUTCOME,
     STAFF_OUTCOME_LASER,
+    STAFF_OUTCOME_NOTE,
     STAFF_OUTCOME_PLAN,
     STAFF_OUTCOME_SESSIONS,
     STAFF_OUTCOME_SET,
@@ -52,6 +53,7 @@ from handlers.staff.cards import (
     record_treatment,
 )
 from handlers.staff.group import group_moved, member_changed
+from handlers.staff.note import ask_note, note_reply
 from handlers.staff.outcome import choose_laser as choose_planned_laser
 from handlers.staff.outcome import (
     choose_outcome,
@@ -101,6 +103,9 @@ def register(application: ClinicApp) -> None:
                 choose_sessions,
                 pattern=pattern(STAFF_OUTCOME_LASER, f"{appointment_id}:({lasers})"),
             ),
+            CallbackQueryHandler(ask_note, pattern=pattern(STAFF_OUTCOME_NOTE, appointment_id)),
+            # A reply in a group to the bot's question for a note (note_reply checks which).
+            MessageHandler(filters.REPLY & filters.ChatType.GROUPS & ~filters.COMMAND, note_reply),
             CallbackQueryHandler(
                 record_planned,
                 pattern=pattern(STAFF_OUTCOME_SESSIONS, f"{appointment_id}:({lasers}):\\d{{1,2}}"),
