@@ -23,3 +23,10 @@ def display_phone(e164: str) -> str:
     """'+14165550123' -> '+1 416-555-0123'."""
     number = phonenumbers.parse(e164, None)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def shared_phone(number: str) -> str | None:
+    """The number Telegram's share-contact button sends, in E.164. Telegram sends it in
+    international form, sometimes without the plus."""
+    digits = number.strip()
+    return normalise_phone(digits if digits.startswith("+") else f"+{digits}")

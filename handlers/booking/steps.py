@@ -7,7 +7,7 @@ import re
 
 from telegram import ReplyKeyboardRemove, Update
 
-from clinic.phone import display_phone, normalise_phone
+from clinic.phone import display_phone, normalise_phone, shared_phone
 from clinic.when import local_date
 from handlers import my_appointments
 from handlers.booking.screens import (
@@ -216,11 +216,7 @@ async def typed_phone(update: Update, context: ClinicContext) -> None:
 async def shared_contact(update: Update, context: ClinicContext) -> None:
     """Reads the number from Telegram's share-contact button."""
     assert update.message is not None and update.message.contact is not None
-    digits = update.message.contact.phone_number.strip()
-    # Telegram sends the number in international form, sometimes without the plus.
-    await _take_phone(
-        update, context, normalise_phone(digits if digits.startswith("+") else f"+{digits}")
-    )
+    await _take_phone(update, context, shared_phone(update.message.contact.phone_number))
 
 
 async def _take_phone(update: Update, context: ClinicContext, phone: str | None) -> None:

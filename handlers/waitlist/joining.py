@@ -13,7 +13,7 @@ from telegram import (
     Update,
 )
 
-from clinic.phone import normalise_phone
+from clinic.phone import normalise_phone, shared_phone
 from handlers import steps
 from handlers.callbacks import parse_until, until_data
 from handlers.context import ClinicContext
@@ -153,11 +153,7 @@ async def typed_phone(update: Update, context: ClinicContext) -> None:
 
 async def shared_contact(update: Update, context: ClinicContext) -> None:
     assert update.message is not None and update.message.contact is not None
-    digits = update.message.contact.phone_number.strip()
-    # Telegram sends the number in international form, sometimes without the plus.
-    await _take_phone(
-        update, context, normalise_phone(digits if digits.startswith("+") else f"+{digits}")
-    )
+    await _take_phone(update, context, shared_phone(update.message.contact.phone_number))
 
 
 async def _take_phone(update: Update, context: ClinicContext, phone: str | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinic.phone import display_phone, normalise_phone
+from clinic.phone import display_phone, normalise_phone, shared_phone
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,8 @@ def test_a_number_from_abroad_keeps_its_country() -> None:
 @pytest.mark.parametrize("typed", ["", "hello", "555", "123 456 7890", "416 555 01234567"])
 def test_what_is_not_a_number_is_refused(typed: str) -> None:
     assert normalise_phone(typed) is None
+
+
+@pytest.mark.parametrize("number", ["14165550123", "+14165550123", " 14165550123 "])
+def test_a_shared_contact_number_with_or_without_its_plus(number: str) -> None:
+    assert shared_phone(number) == "+14165550123"
