@@ -1,6 +1,8 @@
 """The waitlist end to end: joining, a freed time offered in the order patients joined,
 the first to take it booking it, the others told it has gone; a 20-way race; how
-entries end; French offers; what staff see."""
+entries end; French offers; what staff see; every way a time frees up (the patient's
+cancellation, the clinic's, a declined request, a confirmed move, a move away,
+/forget), and a treatment session, which frees no consultation time and ends no wait."""
 
 from __future__ import annotations
 
@@ -20,9 +22,12 @@ from tests.e2e.test_booking import (
     MONDAY_10AM,
     STAFF,
     TUESDAY_10AM,
+    WEDNESDAY_10AM,
+    _confirmed_then_moved,
     act,
     appointments_of,
     book,
+    staff_card,
     texts,
     wait_for_text,
 )
@@ -245,3 +250,101 @@ async def test_a_french_patient_gets_the_offer_in_french_and_taking_it_moves_her
         (TUESDAY_10AM.replace(day=26), "cancelled"),
     ]
     await stop()
+
+
+# -- every way a consultation time frees up ----------------------------------------------------
+
+WEDNESDAY = "Wed 25 Nov 2026 at 10:00\u202fa.m."
+
+
+async def takes_it(standin: StandIn, user: User, when: str, answer: str) -> None:
+    """`user` is offered `when` and books it with the offer's button."""
+    offer = await offer_of(standin, user)
+    assert when in (offer.text or "")
+    await act(standin, await standin.press(user, "✅ Book it", message=offer))
+    assert answer in (standin.screen(user.id).text or "")
+
+
+async def test_a_cancellation_by_the_clinic_from_the_card_offers_the_time(
+    clinic: RunningBot, ana: User, ben: User, maria: User
+) -> None:
+    standin = clinic.standin
+    await join(standin, ben)
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
+    card = await staff_card(standin)
+    await act(standin, await standin.press(maria, "✅ Confirm", message=card))
+    await act(standin, await standin.press(maria, "✖️ Cancel", message=card))
+    await act(standin, await standin.press(maria, "The clinic is closed that day", message=card))
+    await wait_for_text(standin, ana.id, "the clinic had to cancel")
+    await takes_it(standin, ben, TUESDAY, "Request sent")
+    # Ana, whose time the clinic cancelled, is not offered it back.
+    assert not any(OFFERED in t for t in texts(standin, ana.id))
+    held = [(a.starts_at, a.status, a.name) for a in await appointments_of(clinic)]
+    assert held == [
+        (TUESDAY_10AM, "cancelled", "Ana Silva"),
+        (TUESDAY_10AM, "requested", "Ben"),
+    ]
+
+
+async def test_a_declined_request_offers_the_time(
+    clinic: RunningBot, ana: User, ben: User, maria: User
+) -> None:
+    standin = clinic.standin
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
+    # The request holds the time: Ben, waiting, hears nothing of it yet.
+    await join(standin, ben)
+    assert not any(OFFERED in t for t in texts(standin, ben.id))
+    await act(standin, await standin.press(maria, "✖️ Decline", message=await staff_card(standin)))
+    await takes_it(standin, ben, TUESDAY, "Request sent")
+    statuses = [(a.name, a.status) for a in await appointments_of(clinic)]
+    assert statuses == [("Ana Silva", "declined"), ("Ben", "requested")]
+
+
+async def test_a_confirmed_move_offers_the_time_it_gives_up(
+    clinic: RunningBot, ana: User, ben: User, maria: User
+) -> None:
+    standin = clinic.standin
+    await join(standin, ben)
+    card = await _confirmed_then_moved(standin, ana, maria)
+    # While the move waits for staff, Wednesday is still Ana's: nothing is offered.
+    assert not any(OFFERED in t for t in texts(standin, ben.id))
+    await act(standin, await standin.press(maria, "✅ Confirm", message=card))
+    await takes_it(standin, ben, WEDNESDAY, "Request sent")
+    assert not any(OFFERED in t for t in texts(standin, ana.id))
+    bens = [(a.starts_at, a.status) for a in await appointments_of(clinic) if a.name == "Ben"]
+    assert bens == [(WEDNESDAY_10AM, "requested")]
+
+
+async def test_a_move_away_by_the_patient_offers_the_time_she_left(
+    standin: StandIn, database_url: str, ana: User, ben: User
+) -> None:
+    running, stop = await start_bot(standin, database_url, clock=FakeClock(MONDAY_10AM))
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
+    await join(standin, ben)
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    await act(standin, await standin.press(ana, "🔁 Move Tue 24 Nov"))
+    await act(standin, await standin.press(ana, "Wed 25 Nov"))
+    await act(standin, await standin.press(ana, "10:00\u202fa.m."))
+    await act(standin, await standin.press(ana, "✅ Move it"))
+    await takes_it(standin, ben, TUESDAY, "is confirmed")
+    assert not any(OFFERED in t for t in texts(standin, ana.id))
+    held = sorted((a.starts_at, a.status, a.name) for a in await appointments_of(running))
+    assert held == [
+        (TUESDAY_10AM, "cancelled", "Ana Silva"),
+        (TUESDAY_10AM, "confirmed", "Ben"),
+        (WEDNESDAY_10AM, "confirmed", "Ana Silva"),
+    ]
+    await stop()
+
+
+async def test_forget_offers_the_time_of_the_consultation_it_deletes(
+    clinic: RunningBot, ana: User, ben: User
+) -> None:
+    standin = clinic.standin
+    await book(standin, ana, "Tue 24 Nov", "10:00\u202fa.m.")
+    await join(standin, ben)
+    await act(standin, await standin.send_text(ana, "/forget"))
+    await act(standin, await standin.press(ana, "🗑 Yes, delete my data"))
+    assert "Your data has been deleted." in texts(standin, ana.id)[-1]
+    await takes_it(standin, ben, TUESDAY, "Request sent")
+    assert [(a.name, a.status) for a in await appointments_of(clinic)] == [("Ben", "requested")]
