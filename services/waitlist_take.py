@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic import waitlist as policy
 from clinic.waitlist import Held, OfferStatus
-from db import appointments, waitlist
+from db import waitlist
 from db.patients import contact
 from services import booking
-from services.waitlist import offer_open
+from services.waitlist import consultations, offer_open
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ async def take(
         return Lapsed(found.starts_at, found.expires_at)
     if not offer_open(found, now):
         return NotOffered()
-    held = await appointments.upcoming_for_patient(session, patient_id=patient_id, now=now)
+    held = await consultations(session, patient_id=patient_id, now=now)
     taking = policy.what_taking_does(
         found.starts_at,
         [Held(one.id, one.starts_at) for one in held],

@@ -6,6 +6,7 @@ cancellation, the clinic's, a declined request, a confirmed move, a move away,
 
 from __future__ import annotations
 
+import asyncio
 import re
 from types import SimpleNamespace
 
@@ -30,6 +31,12 @@ from tests.e2e.test_booking import (
     staff_card,
     texts,
     wait_for_text,
+)
+from tests.e2e.test_treatment import (
+    SUNDAY_8AM,
+    consultation_with_a_plan,
+    staff_press,
+    the_treatment,
 )
 
 FRENCH = load_content().speaking("fr").texts
@@ -348,3 +355,60 @@ async def test_forget_offers_the_time_of_the_consultation_it_deletes(
     assert "Your data has been deleted." in texts(standin, ana.id)[-1]
     await takes_it(standin, ben, TUESDAY, "Request sent")
     assert [(a.name, a.status) for a in await appointments_of(clinic)] == [("Ben", "requested")]
+
+
+async def test_a_treatment_session_frees_no_consultation_time_and_ends_no_wait(
+    standin: StandIn, database_url: str, ana: User, ben: User, maria: User
+) -> None:
+    """Ana, planned a treatment, waits for a consultation and books her session (her
+    wait goes on); a consultation time that frees up before her session is hers as a
+    new consultation, her session untouched; her cancelled session offers nothing."""
+    clock = FakeClock(SUNDAY_8AM)
+    running, stop = await start_bot(standin, database_url, clock=clock, staff_chat_id=STAFF)
+    carol = User(id=5551003, first_name="Carol")
+    await consultation_with_a_plan(standin, clock, ana, maria)  # now Mon 26 Oct, 10:30
+    await join(standin, ben, "Mon 23 Nov")
+    await join(standin, ana, "Mon 23 Nov", share=False)
+    # The offer to book the treatment, from its message (the waitlist screen came since).
+    await wait_for_text(standin, ana.id, "Your treatment plan")
+    plan = next(m for m in standin.bot_messages(ana.id) if "Your treatment plan" in (m.text or ""))
+    await act(standin, await standin.press(ana, "📅 Book my treatment", message=plan))
+    for label in ("Later »", "Later »", "Tue 10 Nov", "10:00\u202fa.m.", "✅ That's me"):
+        await act(standin, await standin.press(ana, label))
+    await act(standin, await standin.press_reply(ana, "📱 Share my number"))
+    await act(standin, await standin.press(ana, "✅ Confirm booking"))
+    await wait_for_text(standin, STAFF, "Treatment request")
+    await staff_press(standin, maria, "✅ Confirm", len(standin.bot_messages(STAFF)) - 1)
+    await wait_for_text(standin, ana.id, "Your treatment session is confirmed")
+    treatment = await the_treatment(running)
+    # Booking a treatment session ends no wait: Ben and Ana both still wait.
+    assert [(e.ended_at, e.end_reason) for e in await entries(running)] == [(None, None)] * 2
+
+    # A consultation time frees up before the session: a new consultation for Ana.
+    await book(standin, carol, "Thu 29 Oct", "10:00\u202fa.m.")
+    await cancel(standin, carol, "Thu 29 Oct")
+    offer = await offer_of(standin, ana)
+    assert "Thu 29 Oct 2026 at 10:00\u202fa.m." in (offer.text or "")
+    assert "moves your consultation" not in (offer.text or "")
+    await act(standin, await standin.press(ana, "✅ Book it", message=offer))
+    assert "Request sent" in (standin.screen(ana.id).text or "")
+    after = await the_treatment(running)
+    assert (after.id, after.starts_at, after.status) == (
+        treatment.id,
+        treatment.starts_at,
+        "confirmed",
+    )
+
+    # Her session cancelled: its time is of the treatment calendar, offered to nobody.
+    before = sum(OFFERED in t for t in texts(standin, ben.id))
+    await act(standin, await standin.send_text(ana, "/appointments"))
+    cancel_it = next(b for b in standin.screen(ana.id).buttons() if "✖️" in b and "10 Nov" in b)
+    await act(standin, await standin.press(ana, cancel_it))
+    await act(standin, await standin.press(ana, "Just cancel"))
+    assert (await the_treatment(running)).status == "cancelled"
+    await asyncio.sleep(0.3)
+    assert sum(OFFERED in t for t in texts(standin, ben.id)) == before
+    async with running.database.transaction() as session:
+        offered = [o.starts_at for o in await session.scalars(select(WaitlistOffer))]
+    assert treatment.starts_at not in offered
+    await stop()
