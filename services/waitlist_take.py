@@ -56,12 +56,16 @@ async def take(
 ) -> TakeResult:
     now = calendar.now
     found = await waitlist.find_offer(session, offer_id=offer_id, patient_id=patient_id)
-    if found is None:
+    if found is None or not found.entry_open:
+        return NotOffered()  # their wait ended: every answer saying it goes on is false
+    if found.status in (OfferStatus.TAKEN, OfferStatus.ENDED):
         return NotOffered()
+    # The hold passed: that is the answer, whoever took the time since (not "just before
+    # you" an hour later).
+    if now >= found.expires_at:
+        return Lapsed(found.starts_at, found.expires_at)
     if found.status in (OfferStatus.GONE, OfferStatus.LOST):
         return Gone(found.starts_at)
-    if found.status == OfferStatus.OPEN and found.entry_open and now >= found.expires_at:
-        return Lapsed(found.starts_at, found.expires_at)
     if not offer_open(found, now):
         return NotOffered()
     held = await consultations(session, patient_id=patient_id, now=now)

@@ -109,7 +109,7 @@ async def test_a_freed_time_goes_to_the_first_to_take_it_and_the_other_is_told(
     await act(standin, await standin.press(carol, "✅ Book it", message=carol_offer))
     assert "Request sent" in (standin.screen(carol.id).text or "")
     await wait_for_text(
-        standin, ben.id, "Tue 24 Nov 2026 at 10:00\u202fa.m. you were offered has been taken"
+        standin, ben.id, "The time you were offered, Tue 24 Nov 2026 at 10:00\u202fa.m., has been"
     )
     gone = [t for t in texts(standin, ben.id) if "has been taken" in t]
     assert len(gone) == 1 and "still on the waitlist until Mon 7 Dec" in gone[0]
@@ -143,10 +143,27 @@ async def test_an_offer_past_its_hold_cannot_be_taken_and_nobody_gets_a_time_too
     await cancel(standin, ana)
     offer = await offer_of(standin, ben)
     assert "until 10:20\u202fa.m." in (offer.text or "")
+    book_it = offer.button("✅ Book it")["callback_data"]
     clock.advance(minutes=21)
+    # Someone books the time meanwhile: the answer is still that the hold ended (not
+    # that someone took it "just before" Ben), and nothing is booked for him.
+    carol = User(id=5551003, first_name="Carol")
+    await book(standin, carol, "Tue 24 Nov", "10:00\u202fa.m.")
     await act(standin, await standin.press(ben, "✅ Book it", message=offer))
-    assert "ended at 10:20\u202fa.m." in (standin.screen(ben.id).text or "")
-    assert [a.status for a in await appointments_of(running)] == ["cancelled"]
+    assert (standin.screen(ben.id).text or "") == (
+        "⌛ This offer ended at 10:20\u202fa.m., so you can no longer book "
+        "Tue 24 Nov 2026 at 10:00\u202fa.m. from it. You're still on the waitlist: "
+        "I'll message you when another time frees up."
+    )
+    held = [(a.name, a.status) for a in await appointments_of(running)]
+    assert held == [("Ana Silva", "cancelled"), ("Carol", "confirmed")]
+    # Off the list, the old button promises no wait that goes on.
+    await act(standin, await standin.send_text(ben, "/appointments"))
+    await act(standin, await standin.press(ben, "🔕 Leave the waitlist"))
+    await act(standin, await standin.press_data(ben, offer, book_it))
+    assert (standin.screen(ben.id).text or "").startswith("This offer is no longer available.")
+    assert len(await appointments_of(running)) == 2
+    await join(standin, ben, share=False)
 
     # A time freed less than the minimum notice ahead is offered to nobody.
     await book(standin, ana, "Tue 24 Nov", "10:30\u202fa.m.")
