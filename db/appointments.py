@@ -105,18 +105,18 @@ async def booked_between(
 
 
 async def upcoming_for_patient(
-    session: AsyncSession, *, patient_id: int, now: datetime
+    session: AsyncSession, *, patient_id: int, now: datetime, kind: Kind | None = None
 ) -> list[AppointmentView]:
-    """The patient's requested and confirmed appointments that have not started yet."""
-    rows = await session.scalars(
-        select(Appointment)
-        .where(
-            Appointment.patient_id == patient_id,
-            Appointment.status.in_(ACTIVE_STATUSES),
-            Appointment.starts_at > now,
-        )
-        .order_by(Appointment.starts_at)
+    """The patient's requested and confirmed appointments that have not started yet;
+    only those of `kind` if one is named."""
+    query = select(Appointment).where(
+        Appointment.patient_id == patient_id,
+        Appointment.status.in_(ACTIVE_STATUSES),
+        Appointment.starts_at > now,
     )
+    if kind is not None:
+        query = query.where(Appointment.kind == kind)
+    rows = await session.scalars(query.order_by(Appointment.starts_at))
     return [_view(row) for row in rows]
 
 

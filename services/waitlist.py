@@ -131,6 +131,17 @@ async def entry_of(
 # -- a time frees up ------------------------------------------------------------------------
 
 
+async def consultations(
+    session: AsyncSession, *, patient_id: int, now: datetime
+) -> list[appointments.AppointmentView]:
+    """The consultations the patient holds ahead: what the per-patient limit counts and
+    what taking a freed time may move. A treatment session is neither (it has its own
+    calendar and limit): it must never be moved to a consultation's time."""
+    return await appointments.upcoming_for_patient(
+        session, patient_id=patient_id, now=now, kind=Kind.CONSULTATION
+    )
+
+
 async def freed(
     session: AsyncSession,
     offering: Offering | None,
@@ -164,9 +175,7 @@ async def freed(
             continue
         if await waitlist.offered(session, entry_id=entry.id, starts_at=starts_at):
             continue
-        held = await appointments.upcoming_for_patient(
-            session, patient_id=entry.patient_id, now=now
-        )
+        held = await consultations(session, patient_id=entry.patient_id, now=now)
         taking = policy.what_taking_does(
             starts_at, [Held(one.id, one.starts_at) for one in held], schedule.per_patient
         )
@@ -261,7 +270,7 @@ async def moving(
 ) -> datetime | None:
     """When the consultation that taking `offer` would move starts; None for a new
     booking."""
-    held = await appointments.upcoming_for_patient(session, patient_id=offer.patient_id, now=now)
+    held = await consultations(session, patient_id=offer.patient_id, now=now)
     taking = policy.what_taking_does(
         offer.starts_at,
         [Held(one.id, one.starts_at) for one in held],

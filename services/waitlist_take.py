@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinic import waitlist as policy
 from clinic.waitlist import Held, OfferStatus
-from db import appointments, waitlist
+from db import waitlist
 from db.patients import contact
 from services import booking
-from services.waitlist import offer_open
+from services.waitlist import consultations, offer_open
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,19 @@ async def take(
 ) -> TakeResult:
     now = calendar.now
     found = await waitlist.find_offer(session, offer_id=offer_id, patient_id=patient_id)
-    if found is None:
+    if found is None or not found.entry_open:
+        return NotOffered()  # their wait ended: every answer saying it goes on is false
+    if found.status in (OfferStatus.TAKEN, OfferStatus.ENDED):
         return NotOffered()
+    # The hold passed: that is the answer, whoever took the time since (not "just before
+    # you" an hour later).
+    if now >= found.expires_at:
+        return Lapsed(found.starts_at, found.expires_at)
     if found.status in (OfferStatus.GONE, OfferStatus.LOST):
         return Gone(found.starts_at)
-    if found.status == OfferStatus.OPEN and found.entry_open and now >= found.expires_at:
-        return Lapsed(found.starts_at, found.expires_at)
     if not offer_open(found, now):
         return NotOffered()
-    held = await appointments.upcoming_for_patient(session, patient_id=patient_id, now=now)
+    held = await consultations(session, patient_id=patient_id, now=now)
     taking = policy.what_taking_does(
         found.starts_at,
         [Held(one.id, one.starts_at) for one in held],
