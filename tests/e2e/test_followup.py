@@ -216,6 +216,7 @@ async def test_a_block_leaves_the_check_in_for_a_patient_who_comes_back_before_i
     await act(standin, await standin.block(ana, blocked=False))
     clock.now = DUE
     await standin.wait_for(lambda: bool(checkins(standin, ana)), what="the check-in")
+    await settle()  # sends are recorded in batches, just after
     assert [r.status for r in await checkin_rows(running)] == ["sent"]
     await stop()
 

@@ -5,20 +5,24 @@ reports what was paused, and turning it on again queues the reminders still ahea
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from clinic.aftercare import Laser
+from clinic.content import load_content
 from clinic.statuses import AppointmentStatus, OutboxStatus, PlanStatus
 from db import aftercare, appointments, outbox
 from db.engine import Database
 from db.models import AftercarePlan, OutboxMessage, Patient
 from db.patients import upsert_patient
-from services import patients
+from services import notify, patients
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ANA = 4242
 STAFF_CHAT = -100123
+# When a treatment's preparation messages go (none here: these are consultations).
+PREPARATION = notify.Preparation(load_content().schedule.treatments, ZoneInfo("America/Toronto"))
 
 
 async def _patient(database: Database) -> int:
@@ -146,7 +150,9 @@ async def test_coming_back_reports_what_was_paused_and_resumes_the_reminders(
         assert paused
         assert paused.plan is not None and paused.plan.id == plan_id
         assert [appointment.id for appointment in paused.appointments] == [appointment_id]
-        await patients.resume_reminders(session, appointments=paused.appointments, now=later)
+        await patients.resume_reminders(
+            session, appointments=paused.appointments, preparation=PREPARATION, now=later
+        )
     # Nothing restarts on its own: the plan stays stopped until the patient chooses.
     pending = await _pending(database)
     assert pending == [("triage_alert", STAFF_CHAT), ("reminder", ANA), ("reminder", ANA)]
@@ -162,8 +168,12 @@ async def test_resuming_twice_leaves_one_set_of_reminders(database: Database) ->
     async with database.transaction() as session:
         await patients.stop_unreachable(session, patient_id=patient_id, now=NOW)
         paused = await patients.paused(session, patient_id=patient_id, now=NOW)
-        await patients.resume_reminders(session, appointments=paused.appointments, now=NOW)
-        await patients.resume_reminders(session, appointments=paused.appointments, now=NOW)
+        await patients.resume_reminders(
+            session, appointments=paused.appointments, preparation=PREPARATION, now=NOW
+        )
+        await patients.resume_reminders(
+            session, appointments=paused.appointments, preparation=PREPARATION, now=NOW
+        )
     assert [kind for kind, _ in await _pending(database)].count("reminder") == 2
 
 
