@@ -27,6 +27,7 @@ from bot.poller import Poller
 from bot.settings import ClinicSettings, Settings, TelegramSettings
 from clinic.clock import Clock, utc_now
 from db.engine import Database, in_transaction
+from db.models import Base
 from db.schema import schema_status, upgrade_to_head
 from db.settings import DatabaseSettings
 from handlers.context import ClinicApp
@@ -123,23 +124,37 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# What a test may leave behind besides rows (a trigger forcing failures, its function):
+# then the schema is rebuilt, not only emptied.
+_LEFT_BEHIND = text(
+    "SELECT (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+    "        WHERE n.nspname = 'public')"
+    " + (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+    "    JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "    WHERE n.nspname = 'public' AND NOT t.tgisinternal)"
+)
+
+
 async def _fresh_postgres(url: str) -> None:
     """The PostgreSQL database migrated to head with no rows: emptied if it is at head
-    already (a test before left it so), else wiped and migrated."""
+    already with only the models' tables (a test before left it so), else wiped and
+    migrated."""
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         if (await schema_status(engine)).up_to_date:
             async with engine.begin() as connection:
-                tables = await connection.scalars(
-                    text(
-                        "SELECT quote_ident(tablename) FROM pg_tables "
-                        "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                tables = set(
+                    await connection.scalars(
+                        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
                     )
                 )
-                await connection.execute(
-                    text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                clean = tables == {*Base.metadata.tables, "alembic_version"} and not (
+                    await connection.scalar(_LEFT_BEHIND)
                 )
-            return
+                if clean:
+                    names = ", ".join(f'"{name}"' for name in sorted(Base.metadata.tables))
+                    await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                    return
     finally:
         await engine.dispose()
     await _wipe_postgres(url)
