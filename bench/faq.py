@@ -32,7 +32,7 @@ TOPICS_PER_ROUND = 3
 
 def script(taps: int, first_topic: int = 0) -> list[Step]:
     """/start, then `taps - 1` FAQ button presses, starting at topic `first_topic`."""
-    content = load_content()
+    content = load_content().fallback
     about = content.texts("menu.about")
     back = content.texts("faq.back")
     menu = content.texts("menu.back_to_menu")
