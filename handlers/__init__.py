@@ -7,7 +7,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import BadRequest
 
-from clinic.content import ClinicContent
+from clinic.content import ClinicContent, Content
 from handlers import (
     aftercare,
     agenda,
@@ -81,11 +81,14 @@ async def publish_commands(
     """Registers the command menus Telegram shows next to the message box: the patients'
     everywhere, in each language for those whose Telegram speaks it (the fallback
     language for everyone else), and the staff's in the staff group only."""
+
+    def menu(spoken: Content) -> list[BotCommand]:
+        return [BotCommand(name, spoken.texts(f"commands.{name}")) for name in COMMANDS]
+
     for code, spoken in content.languages.items():
-        commands = [BotCommand(name, spoken.texts(f"commands.{name}")) for name in COMMANDS]
-        if code == content.fallback.language:
-            await bot.set_my_commands(commands)
-        await bot.set_my_commands(commands, language_code=code)
+        await bot.set_my_commands(menu(spoken), language_code=code)
+    # The default menu last: once it is there, every patient's menu is.
+    await bot.set_my_commands(menu(content.fallback))
     staff = content.speaking(staff_language)
     if staff_chat_id is None:
         return
