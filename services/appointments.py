@@ -400,7 +400,8 @@ async def treated(
         appointment_id=appointment.id,
         now=now,
     )
-    chat_id = await chat_of(session, patient_id=appointment.patient_id)
+    # Started if they agreed when booking the session, else offered.
+    kind, payload, result = AFTERCARE_INVITE, {}, plan
     if appointment.aftercare_agreed and aftercare_settings is not None:
         started = await aftercare_cases.start(
             session,
@@ -413,27 +414,22 @@ async def treated(
             now=now,
         )
         if isinstance(started, aftercare_cases.Started):
-            queue(
-                session,
-                kind=AFTERCARE_STARTED,
-                chat_id=chat_id,
-                due_at=now,
-                now=now,
-                patient_id=plan.patient_id,
-                plan_id=plan.id,
-                payload={"first": started.first.isoformat()},
+            kind, payload, result = (
+                AFTERCARE_STARTED,
+                {"first": started.first.isoformat()},
+                started.plan,
             )
-            return started.plan
     queue(
         session,
-        kind=AFTERCARE_INVITE,
-        chat_id=chat_id,
+        kind=kind,
+        chat_id=await chat_of(session, patient_id=appointment.patient_id),
         due_at=now,
         now=now,
         patient_id=plan.patient_id,
         plan_id=plan.id,
+        payload=payload or None,
     )
-    return plan
+    return result
 
 
 async def record_treatment(
